@@ -1,0 +1,86 @@
+/*
+ * device.c: opening devices by name; the one place where a PCI vendor/device ID picks a driver.
+ */
+#include "device.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+
+typedef struct ixy_device *(*driver_init_fn)(const struct pci_device *pci,
+					     const struct ixy_device_config *cfg);
+
+struct pci_id_entry {
+	uint16_t vendor_id;
+	uint16_t device_id;
+	driver_init_fn init;
+};
+
+#define PCI_VENDOR_REDHAT_QUMRANET 0x1af4 /* VirtIO 1.1 spec, 4.1.2 */
+#define PCI_VENDOR_INTEL 0x8086
+
+static const struct pci_id_entry pci_ids[] = {
+	/* VirtIO network device, transitional ID: speaks the legacy interface (VirtIO 1.1 spec,
+	 * 4.1.2.1 and 4.1.2.3: 0x1000 + subsystem ID 1 = network card). The modern-only ID 0x1041
+	 * has no legacy interface, which is all this driver speaks. */
+	{PCI_VENDOR_REDHAT_QUMRANET, 0x1000, virtio_net_init},
+	/* Intel 82599 family (82599 datasheet rev. 3.3, table 9-1 and the X540/X550 datasheets'
+	 * device ID tables). */
+	{PCI_VENDOR_INTEL, 0x10f7, ixgbe_init}, /* 82599 KX4 */
+	{PCI_VENDOR_INTEL, 0x10f8, ixgbe_init}, /* 82599 combined backplane */
+	{PCI_VENDOR_INTEL, 0x10f9, ixgbe_init}, /* 82599 CX4 */
+	{PCI_VENDOR_INTEL, 0x10fb, ixgbe_init}, /* 82599 SFP+ (X520) */
+	{PCI_VENDOR_INTEL, 0x10fc, ixgbe_init}, /* 82599 XAUI/BX4 */
+	{PCI_VENDOR_INTEL, 0x1507, ixgbe_init}, /* 82599 KX4 mezzanine */
+	{PCI_VENDOR_INTEL, 0x1514, ixgbe_init}, /* 82599 KX4/KR mezzanine */
+	{PCI_VENDOR_INTEL, 0x151c, ixgbe_init}, /* 82599 10GBASE-T (T3 LOM) */
+	{PCI_VENDOR_INTEL, 0x1529, ixgbe_init}, /* 82599 SFP+ FCoE */
+	{PCI_VENDOR_INTEL, 0x152a, ixgbe_init}, /* 82599 backplane FCoE */
+	{PCI_VENDOR_INTEL, 0x154d, ixgbe_init}, /* 82599 SFP+ SF2 */
+	{PCI_VENDOR_INTEL, 0x1557, ixgbe_init}, /* 82599EN SFP+ */
+	{PCI_VENDOR_INTEL, 0x1528, ixgbe_init}, /* X540-T */
+	{PCI_VENDOR_INTEL, 0x1560, ixgbe_init}, /* X540-T1 */
+	{PCI_VENDOR_INTEL, 0x1563, ixgbe_init}, /* X550-T */
+	{PCI_VENDOR_INTEL, 0x15d1, ixgbe_init}, /* X550-T1 */
+};
+
+struct ixy_device *ixy_device_open_pci(const struct pci_device *pci,
+				       const struct ixy_device_config *cfg)
+{
+	static const struct ixy_device_config defaults = {0};
+	if (!cfg)
+		cfg = &defaults;
+	for (size_t i = 0; i < ARRAY_SIZE(pci_ids); i++) {
+		if (pci_ids[i].vendor_id == pci->vendor_id && pci_ids[i].device_id == pci->device_id)
+			return pci_ids[i].init(pci, cfg);
+	}
+	LOG_ERR("pci", "%s: no driver for device %04x:%04x", pci->addr, pci->vendor_id,
+		pci->device_id);
+	errno = ENODEV;
+	return NULL;
+}
+
+struct ixy_device *ixy_device_open(const char *name, const struct ixy_device_config *cfg)
+{
+	static const struct ixy_device_config defaults = {0};
+	if (!cfg)
+		cfg = &defaults;
+	if (!name || !*name) {
+		errno = EINVAL;
+		return NULL;
+	}
+	struct pci_device pci;
+	int err = pci_device_open(name, cfg->force, &pci);
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
+	return ixy_device_open_pci(&pci, cfg);
+}
+
+void ixy_device_close(struct ixy_device *dev)
+{
+	if (dev)
+		dev->ops->close(dev);
+}
