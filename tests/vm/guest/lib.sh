@@ -1,0 +1,47 @@
+# shellcheck shell=sh
+# Guest-side helpers, installed as /lib/ixyvm.sh and sourced by /init (so /test.sh has them).
+# Protocol with the host (tests/vm/lib.sh), one marker per console line:
+#   @@IXYVM wait TAG          the guest waits for a line "go" on ttyS1
+#   @@IXYVM start TAG         the program starts; its stdout follows on the console
+#   @@IXYVM stderr TAG: ...   what it wrote to stderr, after it exited
+#   @@IXYVM end TAG rc=N      its exit status (128+signal if it was killed)
+#   @@IXYVM note TEXT         anything else the host may want to read
+
+# Keep ttyS1 open for the whole run as fd 3: opening a serial port resets its receive FIFO, so a
+# line the host sent between two opens would be lost. No echo, so nothing flows back.
+ixyvm_open_ctl() {
+	exec 3</dev/ttyS1
+	stty -echo icanon <&3
+}
+
+ixyvm_note() {
+	echo "@@IXYVM note $*"
+}
+
+# ixyvm_wait TAG: block until the host says "go".
+ixyvm_wait() {
+	echo "@@IXYVM wait $1"
+	while read -r line <&3; do
+		[ "$line" = go ] && return 0
+	done
+	ixyvm_note "ttyS1 closed while waiting at $1"
+	return 1
+}
+
+# ixyvm_run TAG CMD...: run a program with ttyS1 as its stdin ("stop" ends our programs).
+ixyvm_run() {
+	tag=$1
+	shift
+	echo "@@IXYVM start $tag"
+	"$@" <&3 2>"/tmp/stderr.$tag"
+	rc=$?
+	sed "s/^/@@IXYVM stderr $tag: /" "/tmp/stderr.$tag"
+	echo "@@IXYVM end $tag rc=$rc"
+	return 0
+}
+
+# ixyvm_step TAG CMD...: wait for "go", then run.
+ixyvm_step() {
+	ixyvm_wait "$1" || return 1
+	ixyvm_run "$@"
+}
