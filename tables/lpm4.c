@@ -1,0 +1,928 @@
+/* lpm4.c: see lpm4.h for the lookup structure and docs/tables.md for the design. */
+#include "lpm4.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "compiler.h"
+#include "log.h"
+#include "rcu.h"
+
+#define DIR_SLOTS (1u << LPM4_DIR_BITS)
+#define SLOT_SHIFT (32 - LPM4_DIR_BITS) /* addr >> SLOT_SHIFT = dir index */
+#define SHORT_MAX_LEN LPM4_DIR_BITS     /* routes up to /18 live in dir, longer ones in subtrees */
+#define LEN_NONE 0xffu                  /* slot_best_len: no covering short route */
+#define LEAF(nh) (((uint64_t)(nh) << 1) | 1)
+
+/* Worst case for one /18 subtree: a root, 64 children, 64*64 grandchildren (3 levels cover the
+ * remaining 14 bits), each with up to 64 leaves. */
+#define MAX_NODES (1u + 64u + 64u * 64u)
+#define MAX_LEAVES (64u * MAX_NODES)
+
+/* One route longer than /18, kept in its /18 slot's array. */
+struct route {
+	uint32_t prefix;
+	uint32_t nh;
+	uint8_t len;
+};
+
+/* The routes under one /18, sorted by (prefix, len): nested prefixes then come shortest first,
+ * and the routes under any child node form one contiguous run. */
+struct slot_routes {
+	uint32_t count;
+	uint32_t cap;
+	uint32_t block_bytes; /* size of the published block (0 if none) */
+	uint16_t block_nodes;
+	uint32_t block_leaves;
+	struct route r[];
+};
+
+/* The authoritative route set plus what was derived from it. Readers never see this. */
+struct lpm4_ctl {
+	uint64_t *dir;               /* the dir these routes are published in */
+	struct slot_routes **slots;  /* [DIR_SLOTS]: routes longer than /18, or NULL */
+	uint32_t *short_nh;          /* routes /0../18, direct-indexed: short_nh[short_index()] */
+	uint32_t *slot_best_nh;      /* [DIR_SLOTS]: longest short route covering the slot */
+	uint8_t *slot_best_len;      /* [DIR_SLOTS]: its length, LEN_NONE if none */
+	size_t routes;
+	size_t subtrees, nodes, leaves, block_bytes, slot_bytes;
+};
+
+/* Scratch space for building one subtree before it is copied into its exact-size block. */
+struct builder {
+	struct lpm4_node *nodes;
+	uint32_t *leaves;
+	uint32_t n_nodes;
+	uint32_t n_leaves;
+};
+
+struct lpm4_impl {
+	struct lpm4 pub;
+	struct nexthop_table *nht;
+	struct lpm4_ctl *ctl;
+	struct builder b;
+	struct rcu_retire_list retire;
+};
+
+static struct lpm4_impl *impl_of(const struct lpm4 *lpm)
+{
+	return container_of((struct lpm4 *)lpm, struct lpm4_impl, pub);
+}
+
+static uint32_t prefix_mask(unsigned len)
+{
+	return len ? ~0u << (32 - len) : 0; /* len 0 would shift by 32: undefined */
+}
+
+/* short_nh holds the 2^len possible /len prefixes of each length 0..18 back to back. */
+static size_t short_index(uint32_t prefix, unsigned len)
+{
+	return ((size_t)1 << len) - 1 + (len ? prefix >> (32 - len) : 0);
+}
+#define SHORT_ENTRIES ((size_t)2 << SHORT_MAX_LEN) /* sum of 2^len for len 0..18, plus one */
+
+static int check_prefix(uint32_t prefix, uint8_t len)
+{
+	if (len > 32 || (prefix & ~prefix_mask(len)))
+		return -EINVAL;
+	return 0;
+}
+
+/* ---- building one subtree ---------------------------------------------------------------- */
+
+/* The 6-bit slot index of prefix in a node whose stride starts at address bit off. */
+static unsigned slot_of(uint32_t prefix, unsigned off)
+{
+	return (unsigned)((((uint64_t)prefix << 32) >> (64 - LPM4_STRIDE_BITS - off)) & 63);
+}
+
+/*
+ * Build node idx for the routes r[0..n) (sorted by prefix, len), whose stride starts at bit off,
+ * where addresses no route covers resolve to def. Painting in sorted order leaves each slot with
+ * its longest match: all routes covering a point are nested, and nested routes sort shortest
+ * first. Recursion depth is at most three (off = 18, 24, 30).
+ */
+static void build_node(struct builder *b, uint32_t idx, const struct route *r, size_t n,
+		       unsigned off, uint32_t def)
+{
+	uint32_t val[64];
+	uint64_t internal = 0;
+
+	for (unsigned v = 0; v < 64; v++)
+		val[v] = def;
+	/* 1. Paint routes that end in this node, note slots that need a child. */
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].len <= off) {
+			for (unsigned v = 0; v < 64; v++)
+				val[v] = r[i].nh;
+		} else if (r[i].len <= off + LPM4_STRIDE_BITS) {
+			unsigned v = slot_of(r[i].prefix, off);
+			unsigned cnt = 1u << (off + LPM4_STRIDE_BITS - r[i].len);
+			for (unsigned k = 0; k < cnt; k++)
+				val[v + k] = r[i].nh;
+		} else {
+			internal |= 1ull << slot_of(r[i].prefix, off);
+		}
+	}
+
+	/* 2. Emit the leaves of the non-child slots, one per run of equal values. */
+	struct lpm4_node *node = &b->nodes[idx];
+	uint64_t leafvec = 0;
+	uint32_t leaf_start = b->n_leaves;
+	bool have = false;
+	uint32_t last = 0;
+	for (unsigned v = 0; v < 64; v++) {
+		if (internal & (1ull << v))
+			continue;
+		if (!have || val[v] != last) {
+			leafvec |= 1ull << v;
+			b->leaves[b->n_leaves++] = val[v];
+			last = val[v];
+			have = true;
+		}
+	}
+	uint32_t child_start = b->n_nodes;
+	b->n_nodes += (uint32_t)__builtin_popcountll(internal);
+	node->vector = internal;
+	node->leafvec = leafvec;
+	node->child_base = child_start - 1; /* the lookup adds popcount(... bits 0..v) >= 1 */
+	node->leaf_base = leaf_start - 1;   /* rebased past the nodes in finish_block() */
+
+	/* 3. Children, in slot order; their routes are contiguous runs of r. */
+	uint32_t child = child_start;
+	for (size_t i = 0; i < n;) {
+		unsigned v = slot_of(r[i].prefix, off);
+		size_t j = i + 1;
+		while (j < n && slot_of(r[j].prefix, off) == v)
+			j++;
+		if (internal & (1ull << v))
+			build_node(b, child++, r + i, j - i, off + LPM4_STRIDE_BITS, val[v]);
+		i = j;
+	}
+}
+
+/* What a slot will publish: a leaf entry, or a new block with its size and counts. */
+struct slot_update {
+	uint64_t entry;
+	uint32_t bytes;
+	uint32_t nodes;
+	uint32_t leaves;
+};
+
+/* Build the subtree for one slot's routes into a new block (described in *u). Returns the block,
+ * or NULL on ENOMEM. */
+static void *build_block(struct builder *b, const struct slot_routes *sr, uint32_t def,
+			 struct slot_update *u)
+{
+	b->n_nodes = 1;
+	b->n_leaves = 0;
+	build_node(b, 0, sr->r, sr->count, LPM4_DIR_BITS, def);
+
+	size_t node_bytes = b->n_nodes * sizeof(struct lpm4_node);
+	size_t bytes = node_bytes + b->n_leaves * sizeof(uint32_t);
+	uint32_t rebase = (uint32_t)(node_bytes / sizeof(uint32_t));
+	for (uint32_t i = 0; i < b->n_nodes; i++)
+		b->nodes[i].leaf_base += rebase;
+	char *blk = malloc(bytes);
+	if (!blk)
+		return NULL;
+	memcpy(blk, b->nodes, node_bytes);
+	memcpy(blk + node_bytes, b->leaves, b->n_leaves * sizeof(uint32_t));
+	u->entry = (uint64_t)(uintptr_t)blk;
+	u->bytes = (uint32_t)bytes;
+	u->nodes = b->n_nodes;
+	u->leaves = b->n_leaves;
+	return blk;
+}
+
+/* Bytes a malloc'd block really occupies: usable size plus glibc's size word. */
+static size_t block_footprint(size_t bytes)
+{
+	return bytes ? ALIGN_UP(bytes + sizeof(size_t), 16) : 0;
+}
+
+/* ---- control state ------------------------------------------------------------------------- */
+
+static uint64_t *dir_alloc(void)
+{
+	size_t bytes = DIR_SLOTS * sizeof(uint64_t);
+	uint64_t *dir = aligned_alloc(2u << 20, bytes);
+	if (!dir)
+		return NULL;
+	/* 2 MiB, 2 MiB aligned: one huge page if THP is in madvise mode, saving ~512 TLB entries
+	 * on random lookups. Advisory: failure is harmless. */
+	(void)madvise(dir, bytes, MADV_HUGEPAGE);
+	return dir;
+}
+
+static void ctl_free(struct lpm4_ctl *c)
+{
+	if (!c)
+		return;
+	if (c->slots)
+		for (uint32_t s = 0; s < DIR_SLOTS; s++)
+			free(c->slots[s]);
+	free(c->slot_best_len);
+	free(c->slot_best_nh);
+	free(c->short_nh);
+	free(c->slots);
+	free(c);
+}
+
+/* A control state with no routes and no dir; the caller allocates and fills the dir. */
+static struct lpm4_ctl *ctl_create(void)
+{
+	struct lpm4_ctl *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->slots = calloc(DIR_SLOTS, sizeof(*c->slots));
+	c->short_nh = malloc(SHORT_ENTRIES * sizeof(*c->short_nh));
+	c->slot_best_nh = malloc(DIR_SLOTS * sizeof(*c->slot_best_nh));
+	c->slot_best_len = malloc(DIR_SLOTS * sizeof(*c->slot_best_len));
+	if (!c->slots || !c->short_nh || !c->slot_best_nh || !c->slot_best_len) {
+		ctl_free(c);
+		return NULL;
+	}
+	memset(c->short_nh, 0xff, SHORT_ENTRIES * sizeof(*c->short_nh)); /* LPM4_NH_NONE */
+	memset(c->slot_best_nh, 0xff, DIR_SLOTS * sizeof(*c->slot_best_nh));
+	memset(c->slot_best_len, LEN_NONE, DIR_SLOTS * sizeof(*c->slot_best_len));
+	return c;
+}
+
+/* Drop the next-hop reference of every route in c. */
+static void ctl_put_nexthops(struct lpm4_ctl *c, struct nexthop_table *nht)
+{
+	for (size_t i = 0; i < SHORT_ENTRIES; i++)
+		if (c->short_nh[i] != LPM4_NH_NONE)
+			nexthop_put(nht, c->short_nh[i]);
+	for (uint32_t s = 0; s < DIR_SLOTS; s++) {
+		const struct slot_routes *sr = c->slots[s];
+		for (uint32_t i = 0; sr && i < sr->count; i++)
+			nexthop_put(nht, sr->r[i].nh);
+	}
+}
+
+static void retire_block(struct lpm4_impl *l, uint64_t entry, size_t bytes)
+{
+	if (entry & 1)
+		return;
+	rcu_retire(&l->retire, (void *)(uintptr_t)entry, bytes);
+	if (rcu_retire_pending_bytes(&l->retire) >= LPM4_RETIRE_FLUSH_BYTES)
+		rcu_retire_flush(&l->retire);
+}
+
+static void set_dir_entry(uint64_t *dir, uint32_t slot, uint64_t entry)
+{
+	/* Release pairs with the acquire loads of dir entries in lpm4_lookup() and
+	 * lpm4_lookup_batch(): the block's contents, written by build_block() before this store,
+	 * are visible to any reader that sees the new entry. */
+	__atomic_store_n(&dir[slot], entry, __ATOMIC_RELEASE);
+}
+
+/*
+ * Prepare what lookups should see for one slot from c's current routes, without publishing it.
+ * Returns 0 or -ENOMEM (nothing to undo then). Every prepared update is either committed with
+ * slot_commit() or dropped with slot_abort(), so multi-slot changes publish all or nothing.
+ */
+static int slot_prepare(struct lpm4_impl *l, uint32_t slot, struct slot_update *u)
+{
+	const struct lpm4_ctl *c = l->ctl;
+	const struct slot_routes *sr = c->slots[slot];
+
+	*u = (struct slot_update){.entry = LEAF(c->slot_best_nh[slot])};
+	if (sr && sr->count > 0 && !build_block(&l->b, sr, c->slot_best_nh[slot], u))
+		return -ENOMEM;
+	return 0;
+}
+
+static void slot_abort(const struct slot_update *u)
+{
+	if (!(u->entry & 1))
+		free((void *)(uintptr_t)u->entry);
+}
+
+/* Publish a prepared slot and retire what it replaces. Cannot fail. */
+static void slot_commit(struct lpm4_impl *l, uint32_t slot, const struct slot_update *u)
+{
+	struct lpm4_ctl *c = l->ctl;
+	struct slot_routes *sr = c->slots[slot];
+	uint64_t old = c->dir[slot];
+
+	set_dir_entry(c->dir, slot, u->entry);
+	if (!(old & 1)) {
+		/* A slot with a block always has its slot_routes: it is freed only when empty, after
+		 * its block was replaced by a leaf. */
+		c->subtrees--;
+		c->nodes -= sr->block_nodes;
+		c->leaves -= sr->block_leaves;
+		c->block_bytes -= block_footprint(sr->block_bytes);
+		retire_block(l, old, sr->block_bytes);
+	}
+	if (!(u->entry & 1)) {
+		c->subtrees++;
+		c->nodes += u->nodes;
+		c->leaves += u->leaves;
+		c->block_bytes += block_footprint(u->bytes);
+	}
+	if (sr) {
+		sr->block_bytes = u->bytes;
+		sr->block_nodes = (uint16_t)u->nodes;
+		sr->block_leaves = u->leaves;
+		if (sr->count == 0) {
+			c->slot_bytes -= sizeof(*sr) + sr->cap * sizeof(sr->r[0]);
+			free(sr);
+			c->slots[slot] = NULL;
+		}
+	}
+}
+
+/* ---- create / free ------------------------------------------------------------------------- */
+
+struct lpm4 *lpm4_create(struct nexthop_table *nht)
+{
+	struct lpm4_impl *l = calloc(1, sizeof(*l));
+	if (!l)
+		goto err;
+	l->nht = nht;
+	l->retire = (struct rcu_retire_list)RCU_RETIRE_LIST_INIT;
+	l->b.nodes = malloc(MAX_NODES * sizeof(*l->b.nodes));
+	l->b.leaves = malloc(MAX_LEAVES * sizeof(*l->b.leaves));
+	if (!l->b.nodes || !l->b.leaves)
+		goto err_free;
+	l->ctl = ctl_create();
+	if (!l->ctl)
+		goto err_free;
+	l->ctl->dir = dir_alloc();
+	if (!l->ctl->dir)
+		goto err_free;
+	for (uint32_t s = 0; s < DIR_SLOTS; s++)
+		l->ctl->dir[s] = LEAF(LPM4_NH_NONE);
+	l->pub.dir = l->ctl->dir; /* not shared yet: a plain store is enough */
+	return &l->pub;
+
+err_free:
+	lpm4_free(&l->pub);
+err:
+	errno = ENOMEM;
+	return NULL;
+}
+
+/* Free (not retire) every block published in c's dir, and the dir. */
+static void dir_free_now(struct lpm4_ctl *c)
+{
+	if (!c->dir)
+		return;
+	for (uint32_t s = 0; s < DIR_SLOTS; s++)
+		if (!(c->dir[s] & 1))
+			free((void *)(uintptr_t)c->dir[s]);
+	free(c->dir);
+	c->dir = NULL;
+}
+
+void lpm4_free(struct lpm4 *lpm)
+{
+	if (!lpm)
+		return;
+	struct lpm4_impl *l = impl_of(lpm);
+	if (l->ctl) {
+		ctl_put_nexthops(l->ctl, l->nht);
+		dir_free_now(l->ctl);
+		ctl_free(l->ctl);
+	}
+	rcu_retire_destroy(&l->retire); /* no readers any more: the caller guarantees it */
+	free(l->b.leaves);
+	free(l->b.nodes);
+	free(l);
+}
+
+void lpm4_sync(struct lpm4 *lpm)
+{
+	rcu_retire_flush(&impl_of(lpm)->retire);
+}
+
+/* ---- single updates ------------------------------------------------------------------------ */
+
+static uint64_t route_key(uint32_t prefix, uint8_t len)
+{
+	return ((uint64_t)prefix << 8) | len;
+}
+
+/* Index of prefix/len in sr, or where it would be inserted; *found says which. */
+static uint32_t slot_find(const struct slot_routes *sr, uint32_t prefix, uint8_t len, bool *found)
+{
+	uint64_t key = route_key(prefix, len);
+	uint32_t lo = 0, hi = sr ? sr->count : 0;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (route_key(sr->r[mid].prefix, sr->r[mid].len) < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = sr && lo < sr->count && sr->r[lo].prefix == prefix && sr->r[lo].len == len;
+	return lo;
+}
+
+/* Make room for one more route in slot s. 0 or -ENOMEM. */
+static int slot_reserve(struct lpm4_ctl *c, uint32_t s)
+{
+	struct slot_routes *sr = c->slots[s];
+	if (sr && sr->count < sr->cap)
+		return 0;
+	uint32_t cap = sr ? sr->cap * 2 : 4;
+	struct slot_routes *n = realloc(sr, sizeof(*n) + cap * sizeof(n->r[0]));
+	if (!n)
+		return -ENOMEM;
+	if (!sr)
+		*n = (struct slot_routes){0};
+	c->slot_bytes += (cap - n->cap) * sizeof(n->r[0]) + (sr ? 0 : sizeof(*n));
+	n->cap = cap;
+	c->slots[s] = n;
+	return 0;
+}
+
+/* Add or change a route longer than /18: it lives in exactly one slot. */
+static int add_long(struct lpm4_impl *l, uint32_t prefix, uint8_t len, uint32_t nh)
+{
+	struct lpm4_ctl *c = l->ctl;
+	uint32_t s = prefix >> SLOT_SHIFT;
+	struct slot_update u;
+	bool found;
+	uint32_t pos = slot_find(c->slots[s], prefix, len, &found);
+
+	if (found) {
+		struct slot_routes *sr = c->slots[s];
+		uint32_t old_nh = sr->r[pos].nh;
+		sr->r[pos].nh = nh;
+		if (slot_prepare(l, s, &u) < 0) {
+			sr->r[pos].nh = old_nh;
+			return -ENOMEM;
+		}
+		slot_commit(l, s, &u);
+		nexthop_put(l->nht, old_nh);
+		return 0;
+	}
+	if (slot_reserve(c, s) < 0)
+		return -ENOMEM;
+	struct slot_routes *sr = c->slots[s];
+	memmove(&sr->r[pos + 1], &sr->r[pos], (sr->count - pos) * sizeof(sr->r[0]));
+	sr->r[pos] = (struct route){.prefix = prefix, .nh = nh, .len = len};
+	sr->count++;
+	if (slot_prepare(l, s, &u) < 0) {
+		sr->count--;
+		memmove(&sr->r[pos], &sr->r[pos + 1], (sr->count - pos) * sizeof(sr->r[0]));
+		return -ENOMEM;
+	}
+	slot_commit(l, s, &u);
+	c->routes++;
+	return 0;
+}
+
+static int delete_long(struct lpm4_impl *l, uint32_t prefix, uint8_t len)
+{
+	struct lpm4_ctl *c = l->ctl;
+	uint32_t s = prefix >> SLOT_SHIFT;
+	struct slot_routes *sr = c->slots[s];
+	struct slot_update u;
+	bool found;
+	uint32_t pos = slot_find(sr, prefix, len, &found);
+
+	if (!found)
+		return -ENOENT;
+	struct route gone = sr->r[pos];
+	sr->count--;
+	memmove(&sr->r[pos], &sr->r[pos + 1], (sr->count - pos) * sizeof(sr->r[0]));
+	if (slot_prepare(l, s, &u) < 0) {
+		memmove(&sr->r[pos + 1], &sr->r[pos], (sr->count - pos) * sizeof(sr->r[0]));
+		sr->r[pos] = gone;
+		sr->count++;
+		return -ENOMEM;
+	}
+	slot_commit(l, s, &u); /* may free sr */
+	c->routes--;
+	nexthop_put(l->nht, gone.nh);
+	return 0;
+}
+
+/*
+ * A route of /18 or shorter changes the covering short route of the slots [first, first+count)
+ * whose current best has length best_len_max or less. Set their best to (nh, len), rebuild them
+ * and publish all of them, or none on -ENOMEM (the caller's short_nh change is then undone by the
+ * caller). match_exact: only slots whose best length is exactly best_len_max (for deletes).
+ */
+struct short_change {
+	uint32_t slot;
+	uint32_t old_nh;
+	uint8_t old_len;
+};
+
+static int short_apply(struct lpm4_impl *l, uint32_t first, uint32_t count, uint8_t best_len_max,
+		       bool match_exact, uint32_t nh, uint8_t len)
+{
+	struct lpm4_ctl *c = l->ctl;
+	struct short_change stack_chg[8];
+	struct slot_update stack_upd[8];
+	struct short_change *chg = stack_chg;
+	struct slot_update *upd = stack_upd;
+	uint32_t n = 0;
+	int err = 0;
+
+	if (count > ARRAY_SIZE(stack_chg)) {
+		chg = malloc(count * sizeof(*chg));
+		upd = malloc(count * sizeof(*upd));
+		if (!chg || !upd) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	/* 1. Change the covering route of the affected slots (control state only). */
+	for (uint32_t s = first; s < first + count; s++) {
+		uint8_t cur = c->slot_best_len[s];
+		bool hit = match_exact ? cur == best_len_max
+				       : cur == LEN_NONE || cur <= best_len_max;
+		if (!hit)
+			continue;
+		chg[n++] = (struct short_change){s, c->slot_best_nh[s], cur};
+		c->slot_best_nh[s] = nh;
+		c->slot_best_len[s] = len;
+	}
+	/* 2. Build every new subtree before publishing any. */
+	for (uint32_t i = 0; i < n; i++) {
+		if (slot_prepare(l, chg[i].slot, &upd[i]) < 0) {
+			for (uint32_t k = 0; k < i; k++)
+				slot_abort(&upd[k]);
+			for (uint32_t k = 0; k < n; k++) {
+				c->slot_best_nh[chg[k].slot] = chg[k].old_nh;
+				c->slot_best_len[chg[k].slot] = chg[k].old_len;
+			}
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	/* 3. Publish: each slot switches atomically, the route as a whole slot by slot (a reader
+	 * never sees a half-built slot; across slots it may briefly see old and new routes). */
+	for (uint32_t i = 0; i < n; i++)
+		slot_commit(l, chg[i].slot, &upd[i]);
+out:
+	if (chg != stack_chg) {
+		free(chg);
+		free(upd);
+	}
+	return err;
+}
+
+static int add_short(struct lpm4_impl *l, uint32_t prefix, uint8_t len, uint32_t nh)
+{
+	struct lpm4_ctl *c = l->ctl;
+	size_t si = short_index(prefix, len);
+	uint32_t old_nh = c->short_nh[si];
+
+	c->short_nh[si] = nh;
+	int err = short_apply(l, prefix >> SLOT_SHIFT, 1u << (SHORT_MAX_LEN - len), len, false, nh,
+			      len);
+	if (err < 0) {
+		c->short_nh[si] = old_nh;
+		return err;
+	}
+	if (old_nh != LPM4_NH_NONE)
+		nexthop_put(l->nht, old_nh);
+	else
+		c->routes++;
+	return 0;
+}
+
+static int delete_short(struct lpm4_impl *l, uint32_t prefix, uint8_t len)
+{
+	struct lpm4_ctl *c = l->ctl;
+	size_t si = short_index(prefix, len);
+	uint32_t old_nh = c->short_nh[si];
+	uint32_t repl_nh = LPM4_NH_NONE;
+	uint8_t repl_len = LEN_NONE;
+
+	if (old_nh == LPM4_NH_NONE)
+		return -ENOENT;
+	/* The slots this route was best for fall back to the longest shorter route covering it;
+	 * that route covers all of them alike. */
+	for (int l2 = len - 1; l2 >= 0; l2--) {
+		uint32_t nh = c->short_nh[short_index(prefix & prefix_mask((unsigned)l2),
+						      (unsigned)l2)];
+		if (nh != LPM4_NH_NONE) {
+			repl_nh = nh;
+			repl_len = (uint8_t)l2;
+			break;
+		}
+	}
+	c->short_nh[si] = LPM4_NH_NONE;
+	int err = short_apply(l, prefix >> SLOT_SHIFT, 1u << (SHORT_MAX_LEN - len), len, true,
+			      repl_nh, repl_len);
+	if (err < 0) {
+		c->short_nh[si] = old_nh;
+		return err;
+	}
+	c->routes--;
+	nexthop_put(l->nht, old_nh);
+	return 0;
+}
+
+int lpm4_add(struct lpm4 *lpm, uint32_t prefix, uint8_t len, uint32_t nh)
+{
+	struct lpm4_impl *l = impl_of(lpm);
+	int err = check_prefix(prefix, len);
+	if (err < 0)
+		return err;
+	/* Hold first: validates nh and keeps it alive whatever happens to the old route. */
+	err = nexthop_hold(l->nht, nh);
+	if (err < 0)
+		return -ENOENT;
+	err = len > SHORT_MAX_LEN ? add_long(l, prefix, len, nh) : add_short(l, prefix, len, nh);
+	if (err < 0)
+		nexthop_put(l->nht, nh);
+	return err;
+}
+
+int lpm4_delete(struct lpm4 *lpm, uint32_t prefix, uint8_t len)
+{
+	struct lpm4_impl *l = impl_of(lpm);
+	int err = check_prefix(prefix, len);
+	if (err < 0)
+		return err;
+	return len > SHORT_MAX_LEN ? delete_long(l, prefix, len) : delete_short(l, prefix, len);
+}
+
+int lpm4_get(const struct lpm4 *lpm, uint32_t prefix, uint8_t len, uint32_t *nh)
+{
+	const struct lpm4_ctl *c = impl_of(lpm)->ctl;
+	int err = check_prefix(prefix, len);
+	if (err < 0)
+		return err;
+	if (len <= SHORT_MAX_LEN) {
+		uint32_t v = c->short_nh[short_index(prefix, len)];
+		if (v == LPM4_NH_NONE)
+			return -ENOENT;
+		*nh = v;
+		return 0;
+	}
+	const struct slot_routes *sr = c->slots[prefix >> SLOT_SHIFT];
+	bool found;
+	uint32_t pos = slot_find(sr, prefix, len, &found);
+	if (!found)
+		return -ENOENT;
+	*nh = sr->r[pos].nh;
+	return 0;
+}
+
+/* ---- bulk replacement ---------------------------------------------------------------------- */
+
+/* Stable LSD radix sort of n routes by (prefix, len): by len, then the low and high prefix
+ * halves. Stability keeps duplicates in input order, so "the later one wins" is one scan. */
+static int sort_routes(struct route *r, size_t n)
+{
+	struct route *tmp = malloc(n * sizeof(*tmp));
+	uint32_t *count = malloc(65536 * sizeof(*count));
+	int err = -ENOMEM;
+	if (!tmp || !count)
+		goto out;
+	for (int pass = 0; pass < 3; pass++) {
+		memset(count, 0, 65536 * sizeof(*count));
+		for (size_t i = 0; i < n; i++) {
+			uint32_t d = pass == 0 ? r[i].len
+				   : pass == 1 ? r[i].prefix & 0xffff : r[i].prefix >> 16;
+			count[d]++;
+		}
+		uint32_t sum = 0;
+		for (uint32_t d = 0; d < 65536; d++) {
+			uint32_t k = count[d];
+			count[d] = sum;
+			sum += k;
+		}
+		for (size_t i = 0; i < n; i++) {
+			uint32_t d = pass == 0 ? r[i].len
+				   : pass == 1 ? r[i].prefix & 0xffff : r[i].prefix >> 16;
+			tmp[count[d]++] = r[i];
+		}
+		memcpy(r, tmp, n * sizeof(*r));
+	}
+	err = 0;
+out:
+	free(count);
+	free(tmp);
+	return err;
+}
+
+/* Fill a fresh control state and its dir from sorted, duplicate-free routes. 0 or -ENOMEM. */
+static int ctl_fill(struct lpm4_impl *l, struct lpm4_ctl *c, const struct route *r, size_t n)
+{
+	/* 1. Routes: short ones direct-indexed, long ones into exact-size per-slot arrays. */
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].len <= SHORT_MAX_LEN) {
+			c->short_nh[short_index(r[i].prefix, r[i].len)] = r[i].nh;
+			continue;
+		}
+		uint32_t s = r[i].prefix >> SLOT_SHIFT;
+		size_t j = i;
+		uint32_t cnt = 0;
+		while (j < n && r[j].prefix >> SLOT_SHIFT == s) /* sorted: one run per slot */
+			cnt += r[j++].len > SHORT_MAX_LEN;
+		if (!c->slots[s]) {
+			struct slot_routes *sr = malloc(sizeof(*sr) + cnt * sizeof(sr->r[0]));
+			if (!sr)
+				return -ENOMEM;
+			*sr = (struct slot_routes){.cap = cnt};
+			c->slots[s] = sr;
+			c->slot_bytes += sizeof(*sr) + cnt * sizeof(sr->r[0]);
+		}
+		c->slots[s]->r[c->slots[s]->count++] = r[i];
+	}
+	c->routes = n;
+
+	/* 2. The covering short route of every slot: paint by increasing length. */
+	for (unsigned len = 0; len <= SHORT_MAX_LEN; len++) {
+		uint32_t span = 1u << (SHORT_MAX_LEN - len);
+		for (uint32_t p = 0; p < (1u << len); p++) {
+			uint32_t nh = c->short_nh[((size_t)1 << len) - 1 + p];
+			if (nh == LPM4_NH_NONE)
+				continue;
+			for (uint32_t s = p * span; s < (p + 1) * span; s++) {
+				c->slot_best_nh[s] = nh;
+				c->slot_best_len[s] = (uint8_t)len;
+			}
+		}
+	}
+
+	/* 3. The dir: leaves, or subtree blocks. */
+	for (uint32_t s = 0; s < DIR_SLOTS; s++) {
+		struct slot_routes *sr = c->slots[s];
+		if (!sr) {
+			c->dir[s] = LEAF(c->slot_best_nh[s]);
+			continue;
+		}
+		struct slot_update u;
+		if (!build_block(&l->b, sr, c->slot_best_nh[s], &u))
+			return -ENOMEM;
+		c->dir[s] = u.entry;
+		sr->block_bytes = u.bytes;
+		sr->block_nodes = (uint16_t)u.nodes;
+		sr->block_leaves = u.leaves;
+		c->subtrees++;
+		c->nodes += u.nodes;
+		c->leaves += u.leaves;
+		c->block_bytes += block_footprint(u.bytes);
+	}
+	return 0;
+}
+
+int lpm4_replace_all(struct lpm4 *lpm, const struct lpm4_route *routes, size_t n)
+{
+	struct lpm4_impl *l = impl_of(lpm);
+	struct lpm4_ctl *c = NULL, *old = l->ctl;
+	struct route *r = NULL;
+	size_t kept = 0;
+	int err;
+
+	/* 1. Validate everything before touching anything. */
+	for (size_t i = 0; i < n; i++) {
+		err = check_prefix(routes[i].prefix, routes[i].len);
+		if (err < 0)
+			return err;
+		if (nexthop_refcount(l->nht, routes[i].nh) == 0)
+			return -ENOENT;
+	}
+	/* 2. Sort and drop earlier duplicates. */
+	err = -ENOMEM;
+	r = malloc((n ? n : 1) * sizeof(*r));
+	if (!r)
+		goto err;
+	for (size_t i = 0; i < n; i++)
+		r[i] = (struct route){routes[i].prefix, routes[i].nh, routes[i].len};
+	if (sort_routes(r, n) < 0)
+		goto err;
+	for (size_t i = 0; i < n; i++) {
+		if (i + 1 < n && r[i + 1].prefix == r[i].prefix && r[i + 1].len == r[i].len)
+			continue;
+		r[kept++] = r[i];
+	}
+	/* 3. Build the new table beside the old one. */
+	c = ctl_create();
+	if (!c)
+		goto err;
+	c->dir = dir_alloc();
+	if (!c->dir)
+		goto err;
+	memset(c->dir, 0xff, DIR_SLOTS * sizeof(*c->dir)); /* all leaves, for a clean unwind */
+	if (ctl_fill(l, c, r, kept) < 0)
+		goto err;
+	for (size_t i = 0; i < kept; i++)
+		nexthop_hold(l->nht, r[i].nh); /* validated in step 1: cannot fail */
+	free(r);
+
+	/* 4. Publish with one store. Release pairs with the acquire load of lpm4.dir in the
+	 * lookups: everything ctl_fill() wrote is visible before the new dir is. */
+	__atomic_store_n(&l->pub.dir, c->dir, __ATOMIC_RELEASE);
+	l->ctl = c;
+
+	/* 5. Retire the old dir and its blocks; the old route set is ours alone. */
+	for (uint32_t s = 0; s < DIR_SLOTS; s++)
+		if (!(old->dir[s] & 1))
+			rcu_retire(&l->retire, (void *)(uintptr_t)old->dir[s],
+				   old->slots[s]->block_bytes);
+	rcu_retire(&l->retire, old->dir, DIR_SLOTS * sizeof(uint64_t));
+	old->dir = NULL;
+	ctl_put_nexthops(old, l->nht);
+	ctl_free(old);
+	if (rcu_retire_pending_bytes(&l->retire) >= LPM4_RETIRE_FLUSH_BYTES)
+		rcu_retire_flush(&l->retire);
+	return 0;
+
+err:
+	if (c) {
+		dir_free_now(c);
+		ctl_free(c);
+	}
+	free(r);
+	return err;
+}
+
+/* ---- lookups and queries ------------------------------------------------------------------- */
+
+unsigned lpm4_lookup_batch(const struct lpm4 *lpm, const uint32_t *addrs, uint32_t *nh,
+			   unsigned n)
+{
+	/* Acquire pairs with the release store in lpm4_replace_all(). */
+	const uint64_t *dir = __atomic_load_n(&lpm->dir, __ATOMIC_ACQUIRE);
+	unsigned found = 0;
+
+	while (n > 0) {
+		unsigned m = n < LPM4_BATCH_MAX ? n : LPM4_BATCH_MAX;
+		uint64_t entry[LPM4_BATCH_MAX];
+
+		/* 1. Start every dir load of the batch: the misses overlap instead of queueing. */
+		for (unsigned i = 0; i < m; i++)
+			__builtin_prefetch(&dir[addrs[i] >> SLOT_SHIFT]);
+		/* 2. Load the entries and start loading the root node of every subtree. Acquire
+		 * pairs with set_dir_entry(): the block behind the entry is complete. */
+		for (unsigned i = 0; i < m; i++) {
+			entry[i] = __atomic_load_n(&dir[addrs[i] >> SLOT_SHIFT], __ATOMIC_ACQUIRE);
+			if (!(entry[i] & 1))
+				__builtin_prefetch((const void *)(uintptr_t)entry[i]);
+		}
+		/* 3. Walk. */
+		for (unsigned i = 0; i < m; i++) {
+			nh[i] = lpm4_resolve_(entry[i], addrs[i]);
+			found += nh[i] != LPM4_NH_NONE;
+		}
+		addrs += m;
+		nh += m;
+		n -= m;
+	}
+	return found;
+}
+
+void lpm4_get_stats(const struct lpm4 *lpm, struct lpm4_stats *st)
+{
+	const struct lpm4_impl *l = impl_of(lpm);
+	const struct lpm4_ctl *c = l->ctl;
+	*st = (struct lpm4_stats){
+		.routes = c->routes,
+		.subtrees = c->subtrees,
+		.nodes = c->nodes,
+		.leaves = c->leaves,
+		.lookup_bytes = DIR_SLOTS * sizeof(uint64_t) + c->block_bytes,
+		.control_bytes = sizeof(*l) + sizeof(*c) + DIR_SLOTS * (sizeof(*c->slots) +
+			sizeof(*c->slot_best_nh) + sizeof(*c->slot_best_len)) +
+			SHORT_ENTRIES * sizeof(*c->short_nh) + c->slot_bytes +
+			MAX_NODES * sizeof(*l->b.nodes) + MAX_LEAVES * sizeof(*l->b.leaves),
+		.pending_bytes = rcu_retire_pending_bytes(&l->retire),
+	};
+}
+
+int lpm4_parse_prefix(const char *s, uint32_t *prefix, uint8_t *len)
+{
+	char buf[INET_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned long l = 32;
+	struct in_addr a;
+
+	if (alen == 0 || alen >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	if (inet_pton(AF_INET, buf, &a) != 1)
+		return -EINVAL;
+	if (slash) {
+		char *end;
+		if (slash[1] < '0' || slash[1] > '9')
+			return -EINVAL;
+		l = strtoul(slash + 1, &end, 10);
+		if (*end != '\0' || l > 32)
+			return -EINVAL;
+	}
+	*prefix = ntohl(a.s_addr);
+	*len = (uint8_t)l;
+	return 0;
+}
