@@ -11,6 +11,7 @@
 
 #include "compiler.h"
 #include "log.h"
+#include "lpm4_arena.h"
 #include "rcu.h"
 
 #define DIR_SLOTS (1u << LPM4_DIR_BITS)
@@ -66,6 +67,7 @@ struct lpm4_impl {
 	struct nexthop_table *nht;
 	struct lpm4_ctl *ctl;
 	struct builder b;
+	struct lpm4_arena arena; /* every subtree block */
 	struct rcu_retire_list retire;
 };
 
@@ -176,8 +178,8 @@ struct slot_update {
 
 /* Build the subtree for one slot's routes into a new block (described in *u). Returns the block,
  * or NULL on ENOMEM. */
-static void *build_block(struct builder *b, const struct slot_routes *sr, uint32_t def,
-			 struct slot_update *u)
+static void *build_block(struct builder *b, struct lpm4_arena *arena,
+			 const struct slot_routes *sr, uint32_t def, struct slot_update *u)
 {
 	b->n_nodes = 1;
 	b->n_leaves = 0;
@@ -188,7 +190,7 @@ static void *build_block(struct builder *b, const struct slot_routes *sr, uint32
 	uint32_t rebase = (uint32_t)(node_bytes / sizeof(uint32_t));
 	for (uint32_t i = 0; i < b->n_nodes; i++)
 		b->nodes[i].leaf_base += rebase;
-	char *blk = malloc(bytes);
+	char *blk = lpm4_arena_alloc(arena, bytes);
 	if (!blk)
 		return NULL;
 	memcpy(blk, b->nodes, node_bytes);
@@ -198,12 +200,6 @@ static void *build_block(struct builder *b, const struct slot_routes *sr, uint32
 	u->nodes = b->n_nodes;
 	u->leaves = b->n_leaves;
 	return blk;
-}
-
-/* Bytes a malloc'd block really occupies: usable size plus glibc's size word. */
-static size_t block_footprint(size_t bytes)
-{
-	return bytes ? ALIGN_UP(bytes + sizeof(size_t), 16) : 0;
 }
 
 /* ---- control state ------------------------------------------------------------------------- */
@@ -267,11 +263,16 @@ static void ctl_put_nexthops(struct lpm4_ctl *c, struct nexthop_table *nht)
 	}
 }
 
+static void arena_free_cb(void *arena, void *ptr, size_t bytes)
+{
+	lpm4_arena_free(arena, ptr, bytes);
+}
+
 static void retire_block(struct lpm4_impl *l, uint64_t entry, size_t bytes)
 {
 	if (entry & 1)
 		return;
-	rcu_retire(&l->retire, (void *)(uintptr_t)entry, bytes);
+	rcu_retire(&l->retire, (void *)(uintptr_t)entry, bytes, arena_free_cb, &l->arena);
 	if (rcu_retire_pending_bytes(&l->retire) >= LPM4_RETIRE_FLUSH_BYTES)
 		rcu_retire_flush(&l->retire);
 }
@@ -295,15 +296,15 @@ static int slot_prepare(struct lpm4_impl *l, uint32_t slot, struct slot_update *
 	const struct slot_routes *sr = c->slots[slot];
 
 	*u = (struct slot_update){.entry = LEAF(c->slot_best_nh[slot])};
-	if (sr && sr->count > 0 && !build_block(&l->b, sr, c->slot_best_nh[slot], u))
+	if (sr && sr->count > 0 && !build_block(&l->b, &l->arena, sr, c->slot_best_nh[slot], u))
 		return -ENOMEM;
 	return 0;
 }
 
-static void slot_abort(const struct slot_update *u)
+static void slot_abort(struct lpm4_impl *l, const struct slot_update *u)
 {
 	if (!(u->entry & 1))
-		free((void *)(uintptr_t)u->entry);
+		lpm4_arena_free(&l->arena, (void *)(uintptr_t)u->entry, u->bytes);
 }
 
 /* Publish a prepared slot and retire what it replaces. Cannot fail. */
@@ -320,14 +321,14 @@ static void slot_commit(struct lpm4_impl *l, uint32_t slot, const struct slot_up
 		c->subtrees--;
 		c->nodes -= sr->block_nodes;
 		c->leaves -= sr->block_leaves;
-		c->block_bytes -= block_footprint(sr->block_bytes);
+		c->block_bytes -= sr->block_bytes;
 		retire_block(l, old, sr->block_bytes);
 	}
 	if (!(u->entry & 1)) {
 		c->subtrees++;
 		c->nodes += u->nodes;
 		c->leaves += u->leaves;
-		c->block_bytes += block_footprint(u->bytes);
+		c->block_bytes += u->bytes;
 	}
 	if (sr) {
 		sr->block_bytes = u->bytes;
@@ -373,13 +374,14 @@ err:
 }
 
 /* Free (not retire) every block published in c's dir, and the dir. */
-static void dir_free_now(struct lpm4_ctl *c)
+static void dir_free_now(struct lpm4_impl *l, struct lpm4_ctl *c)
 {
 	if (!c->dir)
 		return;
 	for (uint32_t s = 0; s < DIR_SLOTS; s++)
 		if (!(c->dir[s] & 1))
-			free((void *)(uintptr_t)c->dir[s]);
+			lpm4_arena_free(&l->arena, (void *)(uintptr_t)c->dir[s],
+					c->slots[s]->block_bytes);
 	free(c->dir);
 	c->dir = NULL;
 }
@@ -391,10 +393,11 @@ void lpm4_free(struct lpm4 *lpm)
 	struct lpm4_impl *l = impl_of(lpm);
 	if (l->ctl) {
 		ctl_put_nexthops(l->ctl, l->nht);
-		dir_free_now(l->ctl);
+		dir_free_now(l, l->ctl);
 		ctl_free(l->ctl);
 	}
 	rcu_retire_destroy(&l->retire); /* no readers any more: the caller guarantees it */
+	lpm4_arena_destroy(&l->arena);
 	free(l->b.leaves);
 	free(l->b.nodes);
 	free(l);
@@ -555,7 +558,7 @@ static int short_apply(struct lpm4_impl *l, uint32_t first, uint32_t count, uint
 	for (uint32_t i = 0; i < n; i++) {
 		if (slot_prepare(l, chg[i].slot, &upd[i]) < 0) {
 			for (uint32_t k = 0; k < i; k++)
-				slot_abort(&upd[k]);
+				slot_abort(l, &upd[k]);
 			for (uint32_t k = 0; k < n; k++) {
 				c->slot_best_nh[chg[k].slot] = chg[k].old_nh;
 				c->slot_best_len[chg[k].slot] = chg[k].old_len;
@@ -762,7 +765,7 @@ static int ctl_fill(struct lpm4_impl *l, struct lpm4_ctl *c, const struct route 
 			continue;
 		}
 		struct slot_update u;
-		if (!build_block(&l->b, sr, c->slot_best_nh[s], &u))
+		if (!build_block(&l->b, &l->arena, sr, c->slot_best_nh[s], &u))
 			return -ENOMEM;
 		c->dir[s] = u.entry;
 		sr->block_bytes = u.bytes;
@@ -771,7 +774,7 @@ static int ctl_fill(struct lpm4_impl *l, struct lpm4_ctl *c, const struct route 
 		c->subtrees++;
 		c->nodes += u.nodes;
 		c->leaves += u.leaves;
-		c->block_bytes += block_footprint(u.bytes);
+		c->block_bytes += u.bytes;
 	}
 	return 0;
 }
@@ -829,8 +832,8 @@ int lpm4_replace_all(struct lpm4 *lpm, const struct lpm4_route *routes, size_t n
 	for (uint32_t s = 0; s < DIR_SLOTS; s++)
 		if (!(old->dir[s] & 1))
 			rcu_retire(&l->retire, (void *)(uintptr_t)old->dir[s],
-				   old->slots[s]->block_bytes);
-	rcu_retire(&l->retire, old->dir, DIR_SLOTS * sizeof(uint64_t));
+				   old->slots[s]->block_bytes, arena_free_cb, &l->arena);
+	rcu_retire(&l->retire, old->dir, DIR_SLOTS * sizeof(uint64_t), NULL, NULL);
 	old->dir = NULL;
 	ctl_put_nexthops(old, l->nht);
 	ctl_free(old);
@@ -840,7 +843,7 @@ int lpm4_replace_all(struct lpm4 *lpm, const struct lpm4_route *routes, size_t n
 
 err:
 	if (c) {
-		dir_free_now(c);
+		dir_free_now(l, c);
 		ctl_free(c);
 	}
 	free(r);
@@ -849,6 +852,15 @@ err:
 
 /* ---- lookups and queries ------------------------------------------------------------------- */
 
+/*
+ * Batch lookup, in stages so that each stage's cache misses overlap across the batch and the
+ * branches stay predictable whatever the mix of addresses:
+ *   1. prefetch every dir entry;
+ *   2. load the entries; leaves are final (written unconditionally), the rest go to a list of
+ *      subtree walks (appended without a branch) whose root node is prefetched;
+ *   3. one node step for each walk: the leaf's address, or "deeper" (rare), prefetched;
+ *   4. read the leaves; the rare deeper walks finish with the generic resolver.
+ */
 unsigned lpm4_lookup_batch(const struct lpm4 *lpm, const uint32_t *addrs, uint32_t *nh,
 			   unsigned n)
 {
@@ -859,22 +871,46 @@ unsigned lpm4_lookup_batch(const struct lpm4 *lpm, const uint32_t *addrs, uint32
 	while (n > 0) {
 		unsigned m = n < LPM4_BATCH_MAX ? n : LPM4_BATCH_MAX;
 		uint64_t entry[LPM4_BATCH_MAX];
+		const uint32_t *leaf[LPM4_BATCH_MAX];
+		uint8_t walk[LPM4_BATCH_MAX];
+		unsigned n_walk = 0;
 
-		/* 1. Start every dir load of the batch: the misses overlap instead of queueing. */
+		/* 1. */
 		for (unsigned i = 0; i < m; i++)
 			__builtin_prefetch(&dir[addrs[i] >> SLOT_SHIFT]);
-		/* 2. Load the entries and start loading the root node of every subtree. Acquire
-		 * pairs with set_dir_entry(): the block behind the entry is complete. */
+		/* 2. Acquire pairs with set_dir_entry(): the block behind the entry is complete. */
 		for (unsigned i = 0; i < m; i++) {
-			entry[i] = __atomic_load_n(&dir[addrs[i] >> SLOT_SHIFT], __ATOMIC_ACQUIRE);
-			if (!(entry[i] & 1))
-				__builtin_prefetch((const void *)(uintptr_t)entry[i]);
+			uint64_t e = __atomic_load_n(&dir[addrs[i] >> SLOT_SHIFT], __ATOMIC_ACQUIRE);
+			entry[i] = e;
+			nh[i] = (uint32_t)(e >> 1); /* overwritten in step 4 if e is a block */
+			walk[n_walk] = (uint8_t)i;
+			n_walk += !(e & 1);
+			/* Prefetch the block, or harmlessly the dir entry again for a leaf. */
+			__builtin_prefetch((e & 1) ? (const void *)&dir[addrs[i] >> SLOT_SHIFT]
+						   : (const void *)(uintptr_t)e);
 		}
-		/* 3. Walk. */
-		for (unsigned i = 0; i < m; i++) {
-			nh[i] = lpm4_resolve_(entry[i], addrs[i]);
+		/* 3. */
+		for (unsigned j = 0; j < n_walk; j++) {
+			unsigned i = walk[j];
+			const struct lpm4_node *blk = (const struct lpm4_node *)(uintptr_t)entry[i];
+			unsigned v = (addrs[i] >> (32 - LPM4_DIR_BITS - LPM4_STRIDE_BITS)) & 63;
+			uint64_t upto = (2ull << v) - 1;
+			if (blk->vector & (1ull << v)) {
+				leaf[j] = NULL; /* deeper than one level: step 4 walks it */
+				continue;
+			}
+			leaf[j] = (const uint32_t *)blk +
+				  (uint32_t)(blk->leaf_base +
+					     (uint32_t)__builtin_popcountll(blk->leafvec & upto));
+			__builtin_prefetch(leaf[j]);
+		}
+		/* 4. */
+		for (unsigned j = 0; j < n_walk; j++) {
+			unsigned i = walk[j];
+			nh[i] = leaf[j] ? *leaf[j] : lpm4_resolve_(entry[i], addrs[i]);
+		}
+		for (unsigned i = 0; i < m; i++)
 			found += nh[i] != LPM4_NH_NONE;
-		}
 		addrs += m;
 		nh += m;
 		n -= m;
@@ -891,7 +927,7 @@ void lpm4_get_stats(const struct lpm4 *lpm, struct lpm4_stats *st)
 		.subtrees = c->subtrees,
 		.nodes = c->nodes,
 		.leaves = c->leaves,
-		.lookup_bytes = DIR_SLOTS * sizeof(uint64_t) + c->block_bytes,
+		.lookup_bytes = DIR_SLOTS * sizeof(uint64_t) + lpm4_arena_footprint(&l->arena),
 		.control_bytes = sizeof(*l) + sizeof(*c) + DIR_SLOTS * (sizeof(*c->slots) +
 			sizeof(*c->slot_best_nh) + sizeof(*c->slot_best_len)) +
 			SHORT_ENTRIES * sizeof(*c->short_nh) + c->slot_bytes +

@@ -63,32 +63,42 @@ void rcu_synchronize(void)
 	TSAN_ACQUIRE();
 }
 
-static void free_all(struct rcu_retire_list *list)
+static void release(const struct rcu_retired *r)
+{
+	if (r->free_fn)
+		r->free_fn(r->ctx, r->ptr, r->size_bytes);
+	else
+		free(r->ptr);
+}
+
+static void release_all(struct rcu_retire_list *list)
 {
 	for (size_t i = 0; i < list->count; i++)
-		free(list->ptrs[i]);
+		release(&list->items[i]);
 	list->count = 0;
 	list->bytes = 0;
 }
 
-void rcu_retire(struct rcu_retire_list *list, void *ptr, size_t size_bytes)
+void rcu_retire(struct rcu_retire_list *list, void *ptr, size_t size_bytes, rcu_free_fn *free_fn,
+		void *ctx)
 {
+	struct rcu_retired r = {ptr, size_bytes, free_fn, ctx};
 	if (!ptr)
 		return;
 	if (list->count == list->cap) {
 		size_t cap = list->cap ? list->cap * 2 : 64;
-		void **ptrs = realloc(list->ptrs, cap * sizeof(*ptrs));
-		if (!ptrs) {
+		struct rcu_retired *items = realloc(list->items, cap * sizeof(*items));
+		if (!items) {
 			/* Fall back to a synchronous grace period: slow, never wrong. */
 			rcu_synchronize();
-			free_all(list);
-			free(ptr);
+			release_all(list);
+			release(&r);
 			return;
 		}
-		list->ptrs = ptrs;
+		list->items = items;
 		list->cap = cap;
 	}
-	list->ptrs[list->count++] = ptr;
+	list->items[list->count++] = r;
 	list->bytes += size_bytes;
 }
 
@@ -97,13 +107,13 @@ void rcu_retire_flush(struct rcu_retire_list *list)
 	if (list->count == 0)
 		return;
 	rcu_synchronize();
-	free_all(list);
+	release_all(list);
 }
 
 void rcu_retire_destroy(struct rcu_retire_list *list)
 {
-	free_all(list);
-	free(list->ptrs);
-	list->ptrs = NULL;
+	release_all(list);
+	free(list->items);
+	list->items = NULL;
 	list->cap = 0;
 }

@@ -62,21 +62,32 @@ void rcu_synchronize(void);
  * batch, so a stream of small updates does not pay one grace period each).
  * A list belongs to one writer; it needs no locking of its own.
  */
+typedef void rcu_free_fn(void *ctx, void *ptr, size_t size_bytes);
+
+struct rcu_retired {
+	void *ptr;
+	size_t size_bytes;
+	rcu_free_fn *free_fn; /* NULL: free(ptr) */
+	void *ctx;
+};
+
 struct rcu_retire_list {
-	void **ptrs;
+	struct rcu_retired *items;
 	size_t count;
 	size_t cap;
-	size_t bytes; /* caller-reported sizes, to decide when to flush */
+	size_t bytes; /* sum of size_bytes queued, to decide when to flush */
 };
 
 #define RCU_RETIRE_LIST_INIT {NULL, 0, 0, 0}
 
 /*
- * Queue ptr (from malloc; NULL is ignored) to be free()d after a grace period. size_bytes is only
- * used for rcu_retire_pending_bytes(). Cannot fail: if the list cannot grow, the call waits for a
- * grace period and frees everything queued plus ptr at once (slow, never a leak, never early).
+ * Queue ptr (NULL is ignored) to be released after a grace period by free_fn(ctx, ptr,
+ * size_bytes), or by free(ptr) if free_fn is NULL. Cannot fail: if the list cannot grow, the call
+ * waits for a grace period and releases everything queued plus ptr at once (slow, never a leak,
+ * never early). Writers only.
  */
-void rcu_retire(struct rcu_retire_list *list, void *ptr, size_t size_bytes);
+void rcu_retire(struct rcu_retire_list *list, void *ptr, size_t size_bytes, rcu_free_fn *free_fn,
+		void *ctx);
 
 /* Bytes queued and not yet freed. */
 static inline size_t rcu_retire_pending_bytes(const struct rcu_retire_list *list)
@@ -84,11 +95,11 @@ static inline size_t rcu_retire_pending_bytes(const struct rcu_retire_list *list
 	return list->bytes;
 }
 
-/* Wait for one grace period (if anything is queued) and free everything queued. Writers only. */
+/* Wait for one grace period (if anything is queued) and release everything queued. Writers only. */
 void rcu_retire_flush(struct rcu_retire_list *list);
 
 /*
- * Free everything queued without waiting, and the list's own array. Only for teardown when no
+ * Release everything queued without waiting, and the list's own array. Only for teardown when no
  * reader can hold any of the pointers any more (the caller guarantees it).
  */
 void rcu_retire_destroy(struct rcu_retire_list *list);
