@@ -493,10 +493,38 @@ vm_hostnet() {
 	python3 "$VM_SRC_DIR/hostnet.py" "$@"
 }
 
-# vm_helper_start OUTFILE CMD...: a background helper whose pid the cleanup kills.
+# vm_helper_start OUTFILE CMD...: a background helper whose pid the cleanup kills (a program,
+# not a shell function, so that the pid is the program itself).
 vm_helper_start() {
 	local out=$1
 	shift
 	"$@" >"$out" 2>&1 &
 	VM_HELPER_PIDS+=("$!")
+}
+
+# ---------------------------------------------------------------------------------------------
+# Steps that run our programs.
+
+# vm_fwd_start TAG: let step TAG (an ixy-fwd run) start and wait until it forwards.
+vm_fwd_start() {
+	vm_step_go "$1"
+	vm_wait_console "^ixy-fwd: forwarding $VM_PCI_A <-> $VM_PCI_B\$" 60 "ixy-fwd start-up"
+	vm_log "ixy-fwd forwards $VM_PCI_A <-> $VM_PCI_B"
+}
+
+# vm_prog_stop TAG: write "stop" to the program of step TAG; it must exit 0 and print its stats.
+vm_prog_stop() {
+	vm_send stop
+	local rc
+	rc=$(vm_wait_end "$1" 30)
+	if [[ "$rc" != 0 ]]; then
+		vm_section "$1" >&2
+		vm_fail "step $1: exit status $rc after 'stop', expected 0"
+	fi
+	vm_log "step $1 stopped, exit status 0"
+}
+
+# vm_mac NS IFACE: an interface's MAC address.
+vm_mac() {
+	ip netns exec "$1" cat "/sys/class/net/$2/address"
 }
