@@ -1,0 +1,254 @@
+/*
+ * l3.c: IPv4 routing and ARP for frames addressed to one of our interfaces.
+ *
+ * A batch goes through these steps:
+ *   1. ARP (RFC 826): answer requests for our addresses in place, tell the control thread what
+ *      we learnt.
+ *   2. IPv4 validation (RFC 1812 5.2.2), then: addressed to us -> echo reply (RFC 792); to a
+ *      broadcast/multicast/martian address -> drop; TTL <= 1 -> Time Exceeded (RFC 1812 5.3.1);
+ *      otherwise -> the forward list.
+ *   3. Route the forward list: one batched LPM lookup, next hop, neighbour; rewrite and queue
+ *      for tx, or hand to the control thread to resolve. No route -> Destination Unreachable.
+ *   4. Route what we originated in steps 2-3 (echo replies, ICMP errors) the same way, without
+ *      TTL decrement and without ever answering them with another error.
+ */
+#include <string.h>
+
+#include "dp_internal.h"
+#include "log.h"
+
+#define IPV4_LIMITED_BCAST 0xffffffffu
+#define IPV4_IS_MULTICAST(a) (((a) >> 28) == 0xe)  /* 224.0.0.0/4, RFC 5771 */
+#define IPV4_IS_LOOPBACK(a) (((a) >> 24) == 127)   /* 127.0.0.0/8, RFC 1122 3.2.1.3 */
+#define IPV4_IS_THIS_NET(a) (((a) >> 24) == 0)     /* 0.0.0.0/8, RFC 1122 3.2.1.3 */
+#define IPV4_IS_CLASS_E(a) (((a) >> 28) == 0xf)    /* 240.0.0.0/4, RFC 1112 4 */
+
+static void arp_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b)
+{
+	struct dataplane *dp = ctx->dp;
+	uint16_t iface = dp->ports[in_port].iface;
+	const struct dp_iface *ifc = &dp->ifaces[iface];
+	struct eth_hdr *eth = pkt_eth(b);
+	struct arp_hdr *arp = (struct arp_hdr *)(eth + 1);
+
+	/* 1. Only Ethernet/IPv4 ARP (RFC 826: check ar$hrd, ar$pro and the lengths). */
+	if (b->len < ETH_HDR_LEN + sizeof(*arp) || arp->htype_be != htons(ARP_HTYPE_ETHERNET) ||
+	    arp->ptype_be != htons(ETHERTYPE_IPV4) || arp->hlen != ETH_ALEN || arp->plen != 4 ||
+	    eth_is_multicast(arp->sha)) {
+		dp_drop1(ctx, in_port, DP_DROP_BAD_HEADER, b);
+		return;
+	}
+	uint16_t op = ntohs(arp->op_be);
+	uint32_t spa = ntohl(arp->spa_be);
+	uint32_t tpa = ntohl(arp->tpa_be);
+	if (op != ARP_OP_REQUEST && op != ARP_OP_REPLY) {
+		dp_drop1(ctx, in_port, DP_DROP_BAD_HEADER, b);
+		return;
+	}
+	bool target_us = false;
+	for (uint16_t i = 0; i < ifc->n_addrs; i++)
+		target_us |= ifc->addrs[i].ip == tpa;
+
+	/* 2. RFC 826 "Packet Reception": update the sender's entry if we have one, create it if
+	 * the packet was for us. The control thread owns the table; it applies both rules. A
+	 * sender of 0.0.0.0 is an address probe (RFC 5227 2.1.1) and teaches nothing; senders
+	 * outside our subnets on this iface are not neighbours we would ever ask for. */
+	uint8_t known_mac[ETH_ALEN];
+	bool known = dp_neigh_lookup(dp, iface, spa, known_mac);
+	if (spa != 0 && dp_iface_on_link(dp, iface, spa, NULL) &&
+	    (target_us || (known && !eth_addr_equal(known_mac, arp->sha)))) {
+		struct dp_ctl_msg msg = {.type = DP_CTL_LEARN,
+					 .flags = target_us ? DP_CTL_F_TARGET_US : 0,
+					 .iface = iface,
+					 .in_port = in_port,
+					 .ip = spa};
+		memcpy(msg.mac, arp->sha, ETH_ALEN);
+		if (ctx->id < dp->n_workers && !spsc_ring_push(&ctx->to_ctl, &msg))
+			LOG_WARN_RL("arp", "request ring of worker %u full: ARP learning lost",
+				    ctx->id);
+	}
+	if (op != ARP_OP_REQUEST || !target_us) {
+		if (target_us)
+			dp_consume1(ctx, b);
+		else
+			dp_drop1(ctx, in_port, DP_DROP_NOT_FOR_US, b);
+		return;
+	}
+	/* 3. RFC 826: swap sender and target, put in our hardware address, opcode reply, and
+	 * send it back out where the request came from. */
+	memcpy(arp->tha, arp->sha, ETH_ALEN);
+	arp->tpa_be = arp->spa_be;
+	memcpy(arp->sha, ifc->mac, ETH_ALEN);
+	arp->spa_be = htonl(tpa);
+	arp->op_be = htons(ARP_OP_REPLY);
+	memcpy(eth->dst, eth->src, ETH_ALEN);
+	memcpy(eth->src, ifc->mac, ETH_ALEN);
+	dp_tx_enqueue(ctx, in_port, b);
+}
+
+/*
+ * RFC 1812 5.2.2: a packet is passed on only if the link layer length holds at least a minimal
+ * header, the checksum is right, the version is 4, the header length is at least 5 words and the
+ * total length is at least the header length (and, of course, no more than the frame holds).
+ * Trims Ethernet padding so b->len is the IP datagram plus the Ethernet header.
+ */
+static bool ipv4_valid(struct pkt_buf *b)
+{
+	if (b->len < ETH_HDR_LEN + IPV4_MIN_HDR_LEN)
+		return false;
+	const struct ipv4_hdr *ip = pkt_ipv4(b);
+	unsigned hdr_len = ipv4_hdr_len(ip);
+	unsigned total = ntohs(ip->total_len_be);
+	if ((ip->ver_ihl >> 4) != IPV4_VERSION || hdr_len < IPV4_MIN_HDR_LEN || total < hdr_len ||
+	    total > b->len - ETH_HDR_LEN)
+		return false;
+	if (inet_sum(ip, hdr_len, 0) != 0xffff) /* RFC 1071: a correct header sums to -0 */
+		return false;
+	b->len = ETH_HDR_LEN + total;
+	return true;
+}
+
+/* Addresses a router never forwards from or to (RFC 1812 5.3.7 and 4.2.2.11: martians). */
+static bool ipv4_martian(uint32_t src, uint32_t dst)
+{
+	return IPV4_IS_THIS_NET(src) || IPV4_IS_LOOPBACK(src) || IPV4_IS_MULTICAST(src) ||
+	       IPV4_IS_CLASS_E(src) || IPV4_IS_THIS_NET(dst) || IPV4_IS_LOOPBACK(dst) ||
+	       IPV4_IS_CLASS_E(dst);
+}
+
+/* A directed broadcast to one of our connected subnets (RFC 1812 5.3.5.2: not forwarded by
+ * default; we do not accept it locally either). */
+static bool ipv4_subnet_bcast(const struct dataplane *dp, uint32_t dst)
+{
+	for (uint16_t i = 0; i < dp->n_ifaces; i++) {
+		const struct dp_iface *ifc = &dp->ifaces[i];
+		for (uint16_t a = 0; a < ifc->n_addrs; a++)
+			if (ifc->addrs[a].len < 31 && (dst | ifc->addrs[a].mask) == IPV4_LIMITED_BCAST &&
+			    (dst & ifc->addrs[a].mask) == (ifc->addrs[a].ip & ifc->addrs[a].mask))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * Route n packets whose IPv4 header is valid. forwarding: packets from elsewhere (decrement TTL;
+ * no route -> Destination Unreachable into errs). Otherwise packets we originated (no TTL
+ * change, never an error about them). Takes ownership of bufs.
+ */
+static void route_batch(struct dp_ctx *ctx, struct pkt_buf **bufs, uint32_t n, bool forwarding,
+			struct pkt_buf **errs, uint32_t *n_errs)
+{
+	struct dataplane *dp = ctx->dp;
+	uint32_t addrs[DP_RX_BATCH];
+	uint32_t nh[DP_RX_BATCH];
+
+	/* 1. One batched lookup for the whole batch (RCU read side: we are between two
+	 * rcu_quiescent() reports of our thread, and hold nothing across them). */
+	for (uint32_t i = 0; i < n; i++)
+		addrs[i] = ntohl(pkt_ipv4(bufs[i])->dst_be);
+	lpm4_lookup_batch(dp->tables.lpm, addrs, nh, n);
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct pkt_buf *b = bufs[i];
+		struct ipv4_hdr *ip = pkt_ipv4(b);
+		/* 2. No route: Destination Unreachable, net unreachable (RFC 1812 5.2.7.1). The
+		 * error quotes the header as it arrived, so it is built before the TTL changes. */
+		if (nh[i] == LPM4_NH_NONE) {
+			if (forwarding) {
+				struct pkt_buf *e =
+					dp_icmp_error(ctx, b, ICMP_DEST_UNREACH, ICMP_UNREACH_NET);
+				if (e)
+					errs[(*n_errs)++] = e;
+			}
+			dp_drop1(ctx, b->rx_port, DP_DROP_NO_ROUTE, b);
+			continue;
+		}
+		/* 3. Next hop: the gateway, or the destination itself on a connected subnet. */
+		const struct nexthop *hop = nexthop_get(dp->tables.nht, nh[i]);
+		uint32_t target = hop->gw_ip ? hop->gw_ip : addrs[i];
+		uint16_t oif = hop->port_id;
+		/* 4. RFC 1812 5.3.1: decrement TTL by one when forwarding; the checksum is patched
+		 * incrementally (RFC 1624 eqn. 3). Options and fragments pass unchanged. */
+		if (forwarding)
+			ipv4_dec_ttl(ip);
+		/* 5. Neighbour: rewrite and send, or let the control thread resolve and hold it. */
+		uint8_t mac[ETH_ALEN];
+		if (likely(dp_neigh_lookup(dp, oif, target, mac))) {
+			dp_output_eth(ctx, oif, mac, b);
+			continue;
+		}
+		struct dp_ctl_msg msg = {.type = DP_CTL_RESOLVE, .iface = oif, .ip = target, .buf = b};
+		if (ctx->id >= dp->n_workers || !spsc_ring_push(&ctx->to_ctl, &msg))
+			dp_drop1(ctx, b->rx_port, DP_DROP_ARP_UNRESOLVED, b);
+	}
+}
+
+/* One IPv4 packet: validate and sort it into local replies, errors, the forward list or a drop. */
+static void ipv4_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b,
+		       struct pkt_buf **fwd, uint32_t *n_fwd, struct pkt_buf **local,
+		       uint32_t *n_local)
+{
+	struct dataplane *dp = ctx->dp;
+	/* 1. RFC 1812 5.2.2 validation. */
+	if (unlikely(!ipv4_valid(b))) {
+		LOG_PKT_DEBUG("ipv4", "port %u: invalid IPv4 header", in_port);
+		dp_drop1(ctx, in_port, DP_DROP_BAD_HEADER, b);
+		return;
+	}
+	struct ipv4_hdr *ip = pkt_ipv4(b);
+	uint32_t src = ntohl(ip->src_be);
+	uint32_t dst = ntohl(ip->dst_be);
+	/* 2. For us: only echo requests are served (RFC 1812 4.3.3.6: a router MUST answer). */
+	if (dp_is_local_ip(dp, dst)) {
+		enum dp_drop_reason why = DP_DROP_NOT_FOR_US;
+		if (!IPV4_IS_MULTICAST(src) && src != IPV4_LIMITED_BCAST && dp_icmp_echo_reply(b, &why))
+			local[(*n_local)++] = b;
+		else
+			dp_drop1(ctx, in_port, why, b);
+		return;
+	}
+	/* 3. Broadcast and multicast are not routed (RFC 1812 5.3.5, no multicast routing); nor
+	 * are packets that came in a link-layer broadcast (RFC 1812 5.3.4) or martians (5.3.7). */
+	if (dst == IPV4_LIMITED_BCAST || IPV4_IS_MULTICAST(dst) || ipv4_subnet_bcast(dp, dst) ||
+	    eth_is_multicast(pkt_eth(b)->dst)) {
+		dp_drop1(ctx, in_port, DP_DROP_NOT_FOR_US, b);
+		return;
+	}
+	if (ipv4_martian(src, dst)) {
+		dp_drop1(ctx, in_port, DP_DROP_BAD_HEADER, b);
+		return;
+	}
+	/* 4. TTL: a packet that would leave with TTL 0 dies here (RFC 1812 5.3.1) with Time
+	 * Exceeded, code 0 (RFC 792). */
+	if (ip->ttl <= 1) {
+		struct pkt_buf *e = dp_icmp_error(ctx, b, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL);
+		if (e)
+			local[(*n_local)++] = e;
+		dp_drop1(ctx, in_port, DP_DROP_TTL_EXPIRED, b);
+		return;
+	}
+	fwd[(*n_fwd)++] = b;
+}
+
+void dp_l3_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf **bufs, uint32_t n)
+{
+	struct pkt_buf *fwd[DP_RX_BATCH];
+	struct pkt_buf *local[DP_RX_BATCH]; /* at most one reply or error per input packet */
+	uint32_t n_fwd = 0, n_local = 0;
+	assert(n <= DP_RX_BATCH);
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct pkt_buf *b = bufs[i];
+		uint16_t type = ntohs(pkt_eth(b)->type_be);
+		if (type == ETHERTYPE_IPV4)
+			ipv4_input(ctx, in_port, b, fwd, &n_fwd, local, &n_local);
+		else if (type == ETHERTYPE_ARP)
+			arp_input(ctx, in_port, b);
+		else
+			dp_drop1(ctx, in_port, DP_DROP_NOT_FOR_US, b);
+	}
+	if (n_fwd)
+		route_batch(ctx, fwd, n_fwd, true, local, &n_local);
+	if (n_local)
+		route_batch(ctx, local, n_local, false, NULL, NULL);
+}

@@ -1,0 +1,106 @@
+/*
+ * rx.c: the first stage of a worker's batch: count, sanity-check the Ethernet frame, switch on
+ * bridge ports (learn, forward, flood), and pass what is addressed to us on to L3 (l3.c).
+ */
+#include <string.h>
+
+#include "dp_internal.h"
+#include "log.h"
+
+/* Largest frame we accept: a full 1500-byte payload plus an 802.1Q tag (IEEE 802.1Q 9.3). */
+#define DP_MAX_RX_FRAME_LEN (ETH_MAX_FRAME_LEN + 4)
+
+/*
+ * Switch one frame on a bridge port. Returns true if the frame is for the bridge's own L3
+ * interface (the caller keeps it then), false if it was consumed: forwarded, flooded or dropped.
+ */
+static bool l2_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b)
+{
+	const struct dataplane *dp = ctx->dp;
+	const struct dp_iface *br = &dp->ifaces[dp->ports[in_port].iface];
+	const struct eth_hdr *eth = pkt_eth(b);
+
+	/* 1. A multicast source address is invalid (IEEE 802-2014 8.2): nothing to learn, drop. */
+	if (unlikely(eth_is_multicast(eth->src))) {
+		dp_drop1(ctx, in_port, DP_DROP_BAD_HEADER, b);
+		return false;
+	}
+	/* 2. Learn where the source lives, unless it is our own address echoed back. */
+	if (likely(!eth_addr_equal(eth->src, br->mac)))
+		dp_mac_learn(ctx, br->bridge_id, eth->src, in_port);
+	/* 3. Ours: up to L3. */
+	if (eth_addr_equal(eth->dst, br->mac))
+		return true;
+	/* 4. Broadcast goes to every other port and to us (ARP); other multicast only to the
+	 * other ports (we run no multicast protocols). */
+	if (eth_is_multicast(eth->dst)) {
+		bool bcast = eth_is_broadcast(eth->dst);
+		dp_flood(ctx, dp->ports[in_port].iface, in_port, in_port, b, bcast);
+		return bcast;
+	}
+	/* 5. Known unicast: to its port, unless that is where it came from (then the
+	 * destination already saw it on its own segment). Unknown unicast: flood. */
+	uint16_t out_port;
+	if (dp_mac_lookup(dp, br->bridge_id, eth->dst, &out_port)) {
+		if (out_port == in_port)
+			dp_drop1(ctx, in_port, DP_DROP_NOT_FOR_US, b);
+		else
+			dp_tx_enqueue(ctx, out_port, b);
+	} else {
+		dp_flood(ctx, dp->ports[in_port].iface, in_port, in_port, b, false);
+	}
+	return false;
+}
+
+static void process_chunk(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf **bufs,
+			  uint32_t n)
+{
+	const struct dataplane *dp = ctx->dp;
+	const struct dp_port *port = &dp->ports[in_port];
+	struct dp_counters *k = &ctx->counters[in_port];
+	struct pkt_buf *l3[DP_RX_BATCH];
+	uint32_t n_l3 = 0;
+
+	/* 1. Count what arrived, and remember the ingress port in each buffer. */
+	uint64_t bytes = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		bytes += bufs[i]->len;
+		bufs[i]->rx_port = in_port;
+	}
+	ctr_add(&k->rx_packets, n);
+	ctr_add(&k->rx_bytes, bytes);
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct pkt_buf *b = bufs[i];
+		/* 2. Runts and giants are malformed whatever they carry. */
+		if (unlikely(b->len < ETH_HDR_LEN || b->len > DP_MAX_RX_FRAME_LEN)) {
+			LOG_PKT_DEBUG("dataplane", "port %u: frame of %u bytes", in_port, b->len);
+			dp_drop1(ctx, in_port, DP_DROP_BAD_HEADER, b);
+			continue;
+		}
+		/* 3. Bridge ports switch; a routed port takes frames to its MAC or broadcast. */
+		if (port->bridged) {
+			if (l2_input(ctx, in_port, b))
+				l3[n_l3++] = b;
+			continue;
+		}
+		const struct eth_hdr *eth = pkt_eth(b);
+		if (eth_addr_equal(eth->dst, port->mac) || eth_is_broadcast(eth->dst))
+			l3[n_l3++] = b;
+		else
+			dp_drop1(ctx, in_port, DP_DROP_NOT_FOR_US, b);
+	}
+	/* 4. Everything for us, as one batch. */
+	if (n_l3)
+		dp_l3_input(ctx, in_port, l3, n_l3);
+}
+
+void dp_process_rx(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf **bufs, uint32_t n)
+{
+	while (n > 0) {
+		uint32_t m = MIN(n, (uint32_t)DP_RX_BATCH);
+		process_chunk(ctx, in_port, bufs, m);
+		bufs += m;
+		n -= m;
+	}
+}

@@ -1,0 +1,583 @@
+/*
+ * test_dataplane.c: the dataplane's per-batch processing on crafted frames, with fake devices:
+ * checksums (against a plain RFC 1071 sum written here), forwarding and rewrite, RFC 1812
+ * validation drops, ICMP echo / Time Exceeded / Destination Unreachable and their rules, ARP,
+ * hand-off of unresolved packets to the control thread, bridging with learning and flooding,
+ * tx-full accounting.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "dataplane.h"
+#include "dp_tables.h"
+#include "fake_dev.h"
+#include "lpm4.h"
+#include "memory.h"
+#include "nexthop.h"
+
+#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+
+/* ---- independent reference: RFC 1071 section 1, the sum written out plainly ---- */
+static uint16_t ref_csum(const uint8_t *p, size_t len)
+{
+	uint32_t sum = 0;
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] * 256 + p[i + 1]);
+	if (len % 2)
+		sum += (uint32_t)(p[len - 1] * 256);
+	while (sum > 0xffff)
+		sum = (sum >> 16) + (sum & 0xffff);
+	return (uint16_t)(~sum & 0xffff);
+}
+
+static bool ref_csum_ok(const uint8_t *p, size_t len)
+{
+	return ref_csum(p, len) == 0;
+}
+
+static const uint8_t host_a_mac[6] = {0x0a, 0, 0, 0, 0, 0xa};
+static const uint8_t host_b_mac[6] = {0x0a, 0, 0, 0, 0, 0xb};
+static const uint8_t host_c_mac[6] = {0x0a, 0, 0, 0, 0, 0xc};
+static const uint8_t bcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+static struct mempool *test_pool;
+
+/* An IPv4 frame: header of ihl words (options filled with NOPs), payload bytes i & 0xff. */
+static struct pkt_buf *make_ipv4(const uint8_t *dst_mac, const uint8_t *src_mac, uint32_t src,
+				 uint32_t dst, uint8_t ttl, uint8_t proto, unsigned payload,
+				 unsigned ihl)
+{
+	struct pkt_buf *b = pkt_buf_alloc(test_pool);
+	if (!b)
+		return NULL;
+	uint8_t *f = b->data;
+	memcpy(f, dst_mac, 6);
+	memcpy(f + 6, src_mac, 6);
+	f[12] = 0x08, f[13] = 0x00;
+	uint8_t *ip = f + 14;
+	unsigned hl = ihl * 4, total = hl + payload;
+	memset(ip, 0, hl);
+	ip[0] = (uint8_t)(0x40 | ihl);
+	ip[2] = (uint8_t)(total >> 8), ip[3] = (uint8_t)total;
+	ip[4] = 0x12, ip[5] = 0x34;
+	ip[8] = ttl;
+	ip[9] = proto;
+	uint32_t s = htonl(src), d = htonl(dst);
+	memcpy(ip + 12, &s, 4);
+	memcpy(ip + 16, &d, 4);
+	for (unsigned i = 20; i < hl; i++)
+		ip[i] = 1; /* NOP option */
+	uint16_t c = ref_csum(ip, hl);
+	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
+	for (unsigned i = 0; i < payload; i++)
+		ip[hl + i] = (uint8_t)i;
+	b->len = 14 + total;
+	return b;
+}
+
+/* An ICMP echo request with a valid ICMP checksum. */
+static struct pkt_buf *make_echo(const uint8_t *dst_mac, const uint8_t *src_mac, uint32_t src,
+				 uint32_t dst, uint8_t ttl)
+{
+	struct pkt_buf *b = make_ipv4(dst_mac, src_mac, src, dst, ttl, 1, 40, 5);
+	uint8_t *icmp = b->data + 34;
+	icmp[0] = 8, icmp[1] = 0, icmp[2] = icmp[3] = 0;
+	icmp[4] = 0xbe, icmp[5] = 0xef, icmp[6] = 0, icmp[7] = 7;
+	uint16_t c = ref_csum(icmp, 40);
+	icmp[2] = (uint8_t)(c >> 8), icmp[3] = (uint8_t)c;
+	return b;
+}
+
+static struct pkt_buf *make_arp(const uint8_t *src_mac, const uint8_t *dst_mac, uint16_t op,
+				uint32_t spa, uint32_t tpa)
+{
+	struct pkt_buf *b = pkt_buf_alloc(test_pool);
+	uint8_t *f = b->data;
+	memset(f, 0, 60);
+	memcpy(f, dst_mac, 6);
+	memcpy(f + 6, src_mac, 6);
+	f[12] = 0x08, f[13] = 0x06;
+	f[14] = 0, f[15] = 1, f[16] = 8, f[17] = 0, f[18] = 6, f[19] = 4;
+	f[20] = 0, f[21] = (uint8_t)op;
+	memcpy(f + 22, src_mac, 6);
+	uint32_t s = htonl(spa), t = htonl(tpa);
+	memcpy(f + 28, &s, 4);
+	memcpy(f + 38, &t, 4);
+	b->len = 60;
+	return b;
+}
+
+struct bed {
+	struct dataplane *dp;
+	struct fake_dev *dev[5];
+	struct nexthop_table *nht;
+	struct lpm4 *lpm;
+	struct dp_neigh_table *neigh;
+	struct dp_mac_table *mac;
+	struct dp_ctx *ctx;
+	int br; /* bridge iface over ports 2 and 3... and a third member when asked */
+};
+
+static void add_route(struct bed *t, uint32_t prefix, uint8_t len, uint32_t gw, uint16_t iface)
+{
+	uint32_t nh;
+	CHECK_EQ(nexthop_add(t->nht, gw, iface, &nh), 0);
+	CHECK_EQ(lpm4_add(t->lpm, prefix, len, nh), 0);
+	nexthop_put(t->nht, nh);
+}
+
+/*
+ * Ports: p0 10.1.0.1/24, p1 10.2.0.1/24, p2 + p3 (+ p4 when three_bridge) in bridge br0 with
+ * 10.3.0.1/24. Routes: the three connected subnets and 10.9.0.0/16 via 10.2.0.2.
+ */
+static void bed_init(struct bed *t, int n_bridge_ports)
+{
+	memset(t, 0, sizeof(*t));
+	t->dp = dataplane_create(1);
+	CHECK(t->dp != NULL);
+	uint16_t n_ports = (uint16_t)(2 + n_bridge_ports);
+	for (uint16_t i = 0; i < n_ports; i++) {
+		t->dev[i] = fake_dev_create((uint8_t)(i + 1), 2);
+		char name[8];
+		snprintf(name, sizeof(name), "p%u", i);
+		CHECK_EQ(dp_add_port(t->dp, name, &t->dev[i]->base), i);
+	}
+	uint16_t members[3] = {2, 3, 4};
+	t->br = dp_add_bridge(t->dp, "br0", members, (uint16_t)n_bridge_ports);
+	CHECK(t->br >= 0);
+	CHECK_EQ(dp_iface_add_addr(t->dp, 0, IP(10, 1, 0, 1), 24), 0);
+	CHECK_EQ(dp_iface_add_addr(t->dp, 1, IP(10, 2, 0, 1), 24), 0);
+	CHECK_EQ(dp_iface_add_addr(t->dp, (uint16_t)t->br, IP(10, 3, 0, 1), 24), 0);
+	t->nht = nexthop_table_create(64);
+	t->lpm = lpm4_create(t->nht);
+	t->neigh = dp_neigh_table_create(64);
+	t->mac = dp_mac_table_create(1, 64);
+	add_route(t, IP(10, 1, 0, 0), 24, 0, 0);
+	add_route(t, IP(10, 2, 0, 0), 24, 0, 1);
+	add_route(t, IP(10, 3, 0, 0), 24, 0, (uint16_t)t->br);
+	add_route(t, IP(10, 9, 0, 0), 16, IP(10, 2, 0, 2), 1);
+	struct dp_tables tables = {.lpm = t->lpm, .nht = t->nht, .neigh = t->neigh, .mac = t->mac};
+	dp_set_tables(t->dp, &tables);
+	CHECK_EQ(dp_assign_queues(t->dp), 0);
+	t->ctx = t->dp->ctx[0];
+	/* Neighbours on p0 and p1 are known; 10.2.0.3 is not. */
+	CHECK_EQ(dp_neigh_set(t->neigh, 0, IP(10, 1, 0, 2), host_a_mac), 0);
+	CHECK_EQ(dp_neigh_set(t->neigh, 1, IP(10, 2, 0, 2), host_b_mac), 0);
+}
+
+static void bed_free(struct bed *t)
+{
+	for (int i = 0; i < 5; i++)
+		if (t->dev[i])
+			fake_close(&t->dev[i]->base);
+	dataplane_free(t->dp);
+	lpm4_free(t->lpm);
+	nexthop_table_free(t->nht);
+	dp_neigh_table_free(t->neigh);
+	dp_mac_table_free(t->mac);
+}
+
+static void rx1(struct bed *t, uint16_t port, struct pkt_buf *b)
+{
+	dp_process_rx(t->ctx, port, &b, 1);
+	dp_ctx_flush(t->ctx);
+}
+
+static uint64_t drops(struct bed *t, uint16_t port, enum dp_drop_reason r)
+{
+	struct dp_counters c;
+	dp_read_port_counters(t->dp, port, &c);
+	return c.drops[r];
+}
+
+static void test_checksum_helpers(unsigned seed)
+{
+	srand(seed);
+	uint8_t buf[1501];
+	for (int round = 0; round < 2000; round++) {
+		size_t len = (size_t)(rand() % 1500) + 1;
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (uint8_t)rand();
+		CHECK_EQ(ntohs(inet_csum_be(buf, len)), ref_csum(buf, len));
+	}
+	/* Incremental TTL update (RFC 1624 eqn. 3) == full recomputation, for every TTL. */
+	for (int ttl = 1; ttl < 256; ttl++) {
+		uint8_t h[20];
+		for (int i = 0; i < 20; i++)
+			h[i] = (uint8_t)rand();
+		h[0] = 0x45, h[8] = (uint8_t)ttl, h[10] = h[11] = 0;
+		uint16_t c = ref_csum(h, 20);
+		h[10] = (uint8_t)(c >> 8), h[11] = (uint8_t)c;
+		ipv4_dec_ttl((struct ipv4_hdr *)h);
+		CHECK_EQ(h[8], ttl - 1);
+		CHECK(ref_csum_ok(h, 20));
+	}
+}
+
+static void test_forward(void)
+{
+	struct bed t;
+	bed_init(&t, 2);
+	struct pkt_buf *b = make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64,
+				      17, 100, 5);
+	rx1(&t, 0, b);
+	CHECK_EQ(t.dev[1]->n_tx, 1);
+	CHECK_EQ(t.dev[0]->n_tx, 0);
+	if (t.dev[1]->n_tx == 1) {
+		struct pkt_buf *o = t.dev[1]->tx[0];
+		CHECK(memcmp(o->data, host_b_mac, 6) == 0);
+		CHECK(memcmp(o->data + 6, t.dev[1]->mac, 6) == 0);
+		CHECK_EQ(o->data[14 + 8], 63);
+		CHECK(ref_csum_ok(o->data + 14, 20));
+		CHECK_EQ(o->len, 14 + 120);
+		bool payload_ok = true;
+		for (unsigned i = 0; i < 100; i++)
+			payload_ok &= o->data[34 + i] == (uint8_t)i;
+		CHECK(payload_ok);
+	}
+	/* Via a gateway: 10.9.1.1 goes to 10.2.0.2's MAC. */
+	rx1(&t, 0, make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 9, 1, 1), 64, 17, 10, 5));
+	CHECK_EQ(t.dev[1]->n_tx, 2);
+	if (t.dev[1]->n_tx == 2)
+		CHECK(memcmp(t.dev[1]->tx[1]->data, host_b_mac, 6) == 0);
+	/* Options (IHL 7) and a fragment (MF, offset 0) pass unchanged but for TTL and checksum. */
+	struct pkt_buf *o = make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 9,
+				      17, 30, 7);
+	o->data[14 + 6] = 0x20; /* MF */
+	uint16_t c;
+	o->data[24] = o->data[25] = 0;
+	c = ref_csum(o->data + 14, 28);
+	o->data[24] = (uint8_t)(c >> 8), o->data[25] = (uint8_t)c;
+	uint8_t before[128];
+	memcpy(before, o->data + 14, 58);
+	rx1(&t, 0, o);
+	CHECK_EQ(t.dev[1]->n_tx, 3);
+	if (t.dev[1]->n_tx == 3) {
+		uint8_t *ip = t.dev[1]->tx[2]->data + 14;
+		CHECK_EQ(ip[8], 8);
+		CHECK(ref_csum_ok(ip, 28));
+		before[8] = 8;
+		CHECK(memcmp(ip, before, 10) == 0 && memcmp(ip + 12, before + 12, 58 - 12) == 0);
+	}
+	struct dp_counters k;
+	dp_read_port_counters(t.dp, 0, &k);
+	CHECK_EQ(k.rx_packets, 3);
+	dp_read_port_counters(t.dp, 1, &k);
+	CHECK_EQ(k.tx_packets, 3);
+	bed_free(&t);
+}
+
+static void test_malformed(void)
+{
+	struct bed t;
+	bed_init(&t, 2);
+	const uint8_t *rm = t.dev[0]->mac;
+	struct pkt_buf *b;
+	int n_bad = 0;
+	/* runt */
+	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
+	b->len = 10;
+	rx1(&t, 0, b), n_bad++;
+	/* truncated IPv4 header */
+	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
+	b->len = 14 + 12;
+	rx1(&t, 0, b), n_bad++;
+	/* IHL 4 */
+	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
+	b->data[14] = 0x44;
+	rx1(&t, 0, b), n_bad++;
+	/* version 6 in an IPv4 ethertype */
+	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
+	b->data[14] = 0x65;
+	rx1(&t, 0, b), n_bad++;
+	/* bad checksum */
+	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
+	b->data[14 + 10] ^= 0x55;
+	rx1(&t, 0, b), n_bad++;
+	/* total length beyond the frame */
+	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
+	b->len -= 4;
+	rx1(&t, 0, b), n_bad++;
+	/* total length shorter than the header */
+	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
+	b->data[16] = 0, b->data[17] = 12; /* checksum now wrong too, either check catches it */
+	rx1(&t, 0, b), n_bad++;
+	/* oversized frame */
+	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
+	b->len = 1600;
+	rx1(&t, 0, b), n_bad++;
+	CHECK_EQ(drops(&t, 0, DP_DROP_BAD_HEADER), n_bad);
+	CHECK_EQ(t.dev[1]->n_tx, 0);
+	/* Ethernet padding is trimmed: 46-byte datagram in a 60-byte frame... padded further. */
+	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 4, 5);
+	b->len = 60;
+	rx1(&t, 0, b);
+	CHECK_EQ(t.dev[1]->n_tx, 1);
+	if (t.dev[1]->n_tx == 1)
+		CHECK_EQ(t.dev[1]->tx[0]->len, 14 + 24);
+	/* TTL 0 and TTL 1: Time Exceeded from 10.1.0.1 back to the sender, TTL quoted as sent. */
+	rx1(&t, 0, make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 0, 17, 10, 5));
+	rx1(&t, 0, make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 1, 17, 10, 5));
+	CHECK_EQ(drops(&t, 0, DP_DROP_TTL_EXPIRED), 2);
+	CHECK_EQ(t.dev[0]->n_tx, 2);
+	for (uint32_t i = 0; i < t.dev[0]->n_tx && i < 2; i++) {
+		uint8_t *f = t.dev[0]->tx[i]->data;
+		CHECK(memcmp(f, host_a_mac, 6) == 0);
+		CHECK(ref_csum_ok(f + 14, 20));
+		CHECK_EQ(f[14 + 9], 1);
+		uint32_t src, dst;
+		memcpy(&src, f + 26, 4), memcpy(&dst, f + 30, 4);
+		CHECK_EQ(ntohl(src), IP(10, 1, 0, 1));
+		CHECK_EQ(ntohl(dst), IP(10, 1, 0, 2));
+		unsigned total = (unsigned)(f[16] << 8 | f[17]);
+		CHECK_EQ(total, 20 + 8 + 30);
+		CHECK(ref_csum_ok(f + 34, total - 20));
+		CHECK_EQ(f[34], 11);
+		CHECK_EQ(f[35], 0);
+		CHECK_EQ(f[42 + 8], i); /* the quoted header's TTL, as received */
+	}
+	CHECK_EQ(t.dev[1]->n_tx, 1);
+	bed_free(&t);
+}
+
+static void test_icmp(void)
+{
+	struct bed t;
+	bed_init(&t, 2);
+	const uint8_t *rm = t.dev[0]->mac;
+	/* Echo to our address on the ingress iface, and to the address of another iface. */
+	rx1(&t, 0, make_echo(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 1, 0, 1), 64));
+	rx1(&t, 0, make_echo(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 1), 64));
+	CHECK_EQ(t.dev[0]->n_tx, 2);
+	for (uint32_t i = 0; i < t.dev[0]->n_tx && i < 2; i++) {
+		uint8_t *f = t.dev[0]->tx[i]->data;
+		CHECK(memcmp(f, host_a_mac, 6) == 0);
+		CHECK(memcmp(f + 6, rm, 6) == 0);
+		CHECK(ref_csum_ok(f + 14, 20));
+		CHECK(ref_csum_ok(f + 34, 40));
+		CHECK_EQ(f[34], 0);
+		CHECK_EQ(f[38], 0xbe);
+		CHECK_EQ(f[41], 7);
+		uint32_t src;
+		memcpy(&src, f + 26, 4);
+		CHECK_EQ(ntohl(src), i == 0 ? IP(10, 1, 0, 1) : IP(10, 2, 0, 1));
+	}
+	/* An echo with a broken ICMP checksum is a bad header, not answered. */
+	struct pkt_buf *b = make_echo(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 1, 0, 1), 64);
+	b->data[40] ^= 1;
+	rx1(&t, 0, b);
+	CHECK_EQ(t.dev[0]->n_tx, 2);
+	CHECK_EQ(drops(&t, 0, DP_DROP_BAD_HEADER), 1);
+	fake_dev_clear(t.dev[0]);
+
+	/* No route: Destination Unreachable, net unreachable. */
+	rx1(&t, 0, make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(192, 168, 7, 7), 64, 17, 10, 5));
+	CHECK_EQ(drops(&t, 0, DP_DROP_NO_ROUTE), 1);
+	CHECK_EQ(t.dev[0]->n_tx, 1);
+	if (t.dev[0]->n_tx == 1) {
+		uint8_t *f = t.dev[0]->tx[0]->data;
+		CHECK_EQ(f[34], 3);
+		CHECK_EQ(f[35], 0);
+		CHECK(ref_csum_ok(f + 34, 8 + 30));
+		CHECK_EQ(f[42 + 8], 64); /* quoted before the TTL decrement */
+	}
+	fake_dev_clear(t.dev[0]);
+
+	/* No error about an ICMP error (RFC 1812 4.3.2.7): a Time Exceeded with TTL 1 dies
+	 * silently; an echo request with TTL 1 does get one. */
+	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 1, 1, 36, 5);
+	b->data[34] = 11;
+	rx1(&t, 0, b);
+	CHECK_EQ(t.dev[0]->n_tx, 0);
+	rx1(&t, 0, make_echo(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 1));
+	CHECK_EQ(t.dev[0]->n_tx, 1);
+	fake_dev_clear(t.dev[0]);
+	/* No error about a link-layer broadcast (it is not even routed: RFC 1812 5.3.4). */
+	rx1(&t, 0, make_ipv4(bcast_mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 1, 17, 10, 5));
+	CHECK_EQ(t.dev[0]->n_tx, 0);
+	CHECK_EQ(t.dev[1]->n_tx, 0);
+
+	/* Rate limit (RFC 1812 4.3.2.8): a burst of 200 TTL-expired packets gets at most the
+	 * bucket's burst (plus what refills meanwhile) of errors, and at least one. */
+	struct pkt_buf *many[32];
+	for (int round = 0; round < 200 / 20; round++) {
+		for (int i = 0; i < 20; i++)
+			many[i] = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 1, 17,
+					    10, 5);
+		dp_process_rx(t.ctx, 0, many, 20);
+		dp_ctx_flush(t.ctx);
+	}
+	printf("rate limit: %u errors for 200 expired packets\n", t.dev[0]->n_tx);
+	CHECK(t.dev[0]->n_tx >= 1 && t.dev[0]->n_tx <= t.dp->icmp_burst + 5);
+	bed_free(&t);
+}
+
+static void test_arp_and_resolution(void)
+{
+	struct bed t;
+	bed_init(&t, 2);
+	/* A request for our address: answered in place, and the sender learnt (a LEARN request
+	 * to the control thread, flagged as addressed to us). */
+	rx1(&t, 0, make_arp(host_c_mac, bcast_mac, 1, IP(10, 1, 0, 7), IP(10, 1, 0, 1)));
+	CHECK_EQ(t.dev[0]->n_tx, 1);
+	if (t.dev[0]->n_tx == 1) {
+		uint8_t *f = t.dev[0]->tx[0]->data;
+		CHECK(memcmp(f, host_c_mac, 6) == 0);
+		CHECK_EQ(f[21], 2);
+		CHECK(memcmp(f + 22, t.dev[0]->mac, 6) == 0);
+		uint32_t spa, tpa;
+		memcpy(&spa, f + 28, 4), memcpy(&tpa, f + 38, 4);
+		CHECK_EQ(ntohl(spa), IP(10, 1, 0, 1));
+		CHECK_EQ(ntohl(tpa), IP(10, 1, 0, 7));
+		CHECK(memcmp(f + 32, host_c_mac, 6) == 0);
+	}
+	struct dp_ctl_msg msg;
+	CHECK(dp_ctl_pop(t.dp, 0, &msg));
+	CHECK_EQ(msg.type, DP_CTL_LEARN);
+	CHECK_EQ(msg.ip, IP(10, 1, 0, 7));
+	CHECK(msg.flags & DP_CTL_F_TARGET_US);
+	CHECK(memcmp(msg.mac, host_c_mac, 6) == 0);
+	/* A request for somebody else from an unknown sender: no reply, nothing learnt. */
+	rx1(&t, 0, make_arp(host_c_mac, bcast_mac, 1, IP(10, 1, 0, 8), IP(10, 1, 0, 9)));
+	CHECK_EQ(t.dev[0]->n_tx, 1);
+	CHECK(!dp_ctl_pop(t.dp, 0, &msg));
+	/* A malformed ARP (hardware length 8) is a bad header. */
+	struct pkt_buf *b = make_arp(host_c_mac, bcast_mac, 1, IP(10, 1, 0, 8), IP(10, 1, 0, 1));
+	b->data[18] = 8;
+	rx1(&t, 0, b);
+	CHECK_EQ(drops(&t, 0, DP_DROP_BAD_HEADER), 1);
+
+	/* Unresolved next hop: the packet goes to the control thread with the address to ask. */
+	rx1(&t, 0, make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 3), 64, 17, 10,
+			     5));
+	CHECK_EQ(t.dev[1]->n_tx, 0);
+	CHECK(dp_ctl_pop(t.dp, 0, &msg));
+	CHECK_EQ(msg.type, DP_CTL_RESOLVE);
+	CHECK_EQ(msg.ip, IP(10, 2, 0, 3));
+	CHECK_EQ(msg.iface, 1);
+	CHECK(msg.buf != NULL);
+	/* What the control thread does with it once resolved: rewrite and send on its ctx. */
+	if (msg.buf) {
+		CHECK_EQ(msg.buf->data[14 + 8], 63);
+		struct dp_ctx *cc = dp_control_ctx(t.dp);
+		dp_send_resolved(cc, msg.iface, host_c_mac, &msg.buf, 1);
+		dp_ctx_flush(cc);
+		CHECK_EQ(t.dev[1]->n_tx, 1);
+		if (t.dev[1]->n_tx == 1)
+			CHECK(memcmp(t.dev[1]->tx[0]->data, host_c_mac, 6) == 0);
+	}
+	/* ARP request from the control thread: broadcast who-has from our subnet address. */
+	struct dp_ctx *cc = dp_control_ctx(t.dp);
+	CHECK_EQ(dp_send_arp_request(cc, 1, IP(10, 2, 0, 3)), 0);
+	CHECK_EQ(dp_send_arp_request(cc, 1, IP(10, 7, 0, 3)), -EADDRNOTAVAIL);
+	dp_ctx_flush(cc);
+	CHECK_EQ(t.dev[1]->n_tx, 2);
+	if (t.dev[1]->n_tx == 2) {
+		uint8_t *f = t.dev[1]->tx[1]->data;
+		CHECK(memcmp(f, bcast_mac, 6) == 0);
+		CHECK_EQ(f[21], 1);
+		uint32_t spa;
+		memcpy(&spa, f + 28, 4);
+		CHECK_EQ(ntohl(spa), IP(10, 2, 0, 1));
+	}
+	bed_free(&t);
+}
+
+static void test_bridge(void)
+{
+	struct bed t;
+	bed_init(&t, 3); /* bridge over ports 2, 3, 4 */
+	struct fake_dev *pa = t.dev[2], *pb = t.dev[3], *pc = t.dev[4];
+	CHECK(pa->base.promisc && pb->base.promisc && pc->base.promisc);
+	/* A -> B unknown: flooded to B and C, not back to A. */
+	rx1(&t, 2, make_ipv4(host_b_mac, host_a_mac, IP(10, 3, 0, 2), IP(10, 3, 0, 3), 64, 17, 10, 5));
+	CHECK_EQ(pa->n_tx, 0);
+	CHECK_EQ(pb->n_tx, 1);
+	CHECK_EQ(pc->n_tx, 1);
+	/* B -> A: A was learnt on port 2, so only port 2. */
+	rx1(&t, 3, make_ipv4(host_a_mac, host_b_mac, IP(10, 3, 0, 3), IP(10, 3, 0, 2), 64, 17, 10, 5));
+	CHECK_EQ(pa->n_tx, 1);
+	CHECK_EQ(pc->n_tx, 1);
+	/* A -> B again: only B now; C no longer sees it. */
+	rx1(&t, 2, make_ipv4(host_b_mac, host_a_mac, IP(10, 3, 0, 2), IP(10, 3, 0, 3), 64, 17, 10, 5));
+	CHECK_EQ(pb->n_tx, 2);
+	CHECK_EQ(pc->n_tx, 1);
+	/* Broadcast from C goes to A and B, and to us (an ARP for the bridge address is answered
+	 * out of C's port). */
+	rx1(&t, 4, make_arp(host_c_mac, bcast_mac, 1, IP(10, 3, 0, 4), IP(10, 3, 0, 1)));
+	CHECK_EQ(pa->n_tx, 2);
+	CHECK_EQ(pb->n_tx, 3);
+	CHECK_EQ(pc->n_tx, 2);
+	if (pc->n_tx == 2) {
+		uint8_t *f = pc->tx[1]->data;
+		CHECK_EQ(f[21], 2);
+		CHECK(memcmp(f + 22, t.dp->ifaces[t.br].mac, 6) == 0);
+	}
+	/* Frame to a MAC learnt on its own ingress port: filtered. */
+	rx1(&t, 2, make_ipv4(host_a_mac, host_c_mac, IP(10, 3, 0, 4), IP(10, 3, 0, 2), 64, 17, 10, 5));
+	CHECK_EQ(pa->n_tx, 2);
+	CHECK_EQ(drops(&t, 2, DP_DROP_NOT_FOR_US), 1);
+	/* Routed into the bridge: 10.3.0.2 resolved to A's MAC, sent only on A's port. */
+	dp_neigh_set(t.neigh, (uint16_t)t.br, IP(10, 3, 0, 2), host_a_mac);
+	/* C moved to port 2 with that last frame; teach it back on port 4. */
+	rx1(&t, 4, make_ipv4(host_a_mac, host_c_mac, IP(10, 3, 0, 4), IP(10, 3, 0, 2), 64, 17, 10, 5));
+	uint32_t a_before = pa->n_tx, b_before = pb->n_tx, c_before = pc->n_tx;
+	rx1(&t, 0, make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 3, 0, 2), 64, 17, 10,
+			     5));
+	CHECK_EQ(pa->n_tx, a_before + 1);
+	CHECK_EQ(pb->n_tx, b_before);
+	CHECK_EQ(pc->n_tx, c_before);
+	if (pa->n_tx == a_before + 1) {
+		uint8_t *f = pa->tx[a_before]->data;
+		CHECK(memcmp(f + 6, t.dp->ifaces[t.br].mac, 6) == 0);
+		CHECK_EQ(f[14 + 8], 63);
+	}
+	bed_free(&t);
+}
+
+static void test_tx_full(void)
+{
+	struct bed t;
+	bed_init(&t, 2);
+	t.dev[1]->tx_limit = 3;
+	struct pkt_buf *b[10];
+	for (int i = 0; i < 10; i++)
+		b[i] = make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17,
+				 10, 5);
+	uint32_t free_before = mempool_free_count(test_pool);
+	dp_process_rx(t.ctx, 0, b, 10);
+	dp_ctx_flush(t.ctx);
+	CHECK_EQ(t.dev[1]->n_tx, 3);
+	CHECK_EQ(drops(&t, 1, DP_DROP_TX_FULL), 7);
+	CHECK_EQ(mempool_free_count(test_pool), free_before + 7); /* the rest went back */
+	bed_free(&t);
+}
+
+int main(void)
+{
+	unsigned seed = (unsigned)time(NULL);
+	printf("test_dataplane: seed %u\n", seed);
+	if (memory_configure(MEMORY_IOVA_VA, false) != 0) {
+		fprintf(stderr, "memory_configure failed\n");
+		return 1;
+	}
+	test_pool = mempool_create(4096, 0);
+	if (!test_pool) {
+		perror("mempool_create");
+		return 1;
+	}
+	test_checksum_helpers(seed);
+	test_forward();
+	test_malformed();
+	test_icmp();
+	test_arp_and_resolution();
+	test_bridge();
+	test_tx_full();
+	CHECK_EQ(mempool_free_count(test_pool), mempool_size(test_pool));
+	mempool_free(test_pool);
+	return check_report("test_dataplane");
+}
