@@ -235,9 +235,9 @@ static uint32_t virtio_rx_batch(struct ixy_device *dev, uint16_t queue, struct p
 	 * up to idx are complete once we see it. */
 	uint16_t used_idx = vring_load_acquire(&q->used->idx);
 	uint32_t ready = (uint16_t)(used_idx - q->last_used_idx);
-	if (ready == 0)
-		return 0;
 	n = MIN(n, MIN(ready, VIRTIO_RX_BURST_MAX));
+	if (n == 0)
+		return 0;
 
 	/* 2. Replacement buffers, one pool lock for the whole batch. */
 	struct pkt_buf *fresh[VIRTIO_RX_BURST_MAX];
@@ -252,7 +252,8 @@ static uint32_t virtio_rx_batch(struct ixy_device *dev, uint16_t queue, struct p
 		q->last_used_idx++;
 		int slot = virtio_used_slot(q, e->id);
 		if (unlikely(slot < 0)) {
-			/* Nothing to repost: the device broke the protocol; the slot is lost. */
+			/* The device broke the protocol (2.6.8: id is the head of a chain we
+			 * made available). Nothing to repost: the slot is lost; count a drop. */
 			LOG_ERR_RL("virtio", "%s: rx used id %u is not an outstanding buffer",
 				   dev->name, e->id);
 			dropped++;
@@ -278,7 +279,7 @@ static uint32_t virtio_rx_batch(struct ixy_device *dev, uint16_t queue, struct p
 		bufs[received++] = buf;
 		virtio_queue_post(q, (uint16_t)slot, fresh[fresh_used++], room);
 	}
-	if (fresh_used < fresh_count) /* only after invalid ids */
+	if (fresh_used < fresh_count) /* some frames were bad: their buffers went back in */
 		pkt_buf_free_batch(fresh + fresh_used, fresh_count - fresh_used);
 
 	/* 4. One publication and at most one notification for the batch. */
