@@ -16,7 +16,9 @@
 #
 # Guest protocol (see guest/lib.sh): the guest prints "@@IXYVM ready" once ttyS1 is open, then for
 # each step "@@IXYVM wait TAG" (it waits for "go"), "@@IXYVM start TAG", the program's stdout,
-# "@@IXYVM stderr TAG: ..." lines, "@@IXYVM end TAG rc=N"; finally "@@IXYVM done" and power-off.
+# "@@IXYVM stderr TAG: ..." lines, "@@IXYVM end TAG rc=N"; finally "@@IXYVM done" and
+# "@@IXYVM wait poweroff": the guest powers off when the host says "go" (vm_finish), so the
+# host can still read its tap counters after the last step.
 #
 # Usage in a test script:
 #   source "$(dirname "$0")/lib.sh"
@@ -462,7 +464,8 @@ vm_stat() {
 
 # vm_finish: wait for the guest to finish its script and power off.
 vm_finish() {
-	vm_wait_console '^@@IXYVM done' 60 "guest shutdown"
+	vm_wait_console '^@@IXYVM wait poweroff$' 60 "guest shutdown"
+	vm_send go
 	local i
 	for ((i = 0; i < 100; i++)); do
 		kill -0 "$VM_QEMU_PID" 2>/dev/null || break
