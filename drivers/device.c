@@ -70,6 +70,20 @@ struct ixy_device *ixy_device_open(const char *name, const struct ixy_device_con
 		errno = EINVAL;
 		return NULL;
 	}
+	/* Software and memory-backed ports by prefix; anything else is a PCI address. */
+	static const struct {
+		const char *prefix;
+		struct ixy_device *(*open)(const char *arg, const struct ixy_device_config *cfg);
+	} soft_ports[] = {
+		{"af_packet:", af_packet_open},
+		{"pcap:", pcap_port_open},
+		{"null:", null_port_open},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(soft_ports); i++) {
+		size_t len = strlen(soft_ports[i].prefix);
+		if (strncmp(name, soft_ports[i].prefix, len) == 0)
+			return soft_ports[i].open(name + len, cfg);
+	}
 	struct pci_device pci;
 	int err = pci_device_open(name, cfg->force, &pci);
 	if (err) {

@@ -6,7 +6,9 @@
  * with container_of(). Callers use only the static inline wrappers below.
  *
  * Devices are opened by name: a PCI address ("0000:00:04.0"), whose vendor/device ID picks the
- * driver in device.c (the one place that probes by ID), or "af_packet:IFNAME" for a software port.
+ * driver in device.c (the one place that probes by ID), "af_packet:IFNAME" for a software port
+ * on a kernel interface, or a memory-backed port for benchmarks and tests: "pcap:PATH" (replays
+ * a pcap file in a loop) and "null:NAME" (receives nothing). See docs/ports.md.
  *
  * Threads: each (device, queue) pair is used by one thread at a time; different queues of a
  * device may be polled by different threads concurrently. read_stats, get_link and get_mac may
@@ -82,10 +84,11 @@ struct ixy_device {
 };
 
 /*
- * Open a device by name (PCI address or "af_packet:IFNAME") with cfg (NULL: defaults).
- * Returns the device, or NULL with errno: ENODEV (no such device or no driver for its ID),
- * ENOTSUP (not a network controller), EBUSY (in use by the kernel, see pci_device_open()),
- * ENOMEM (no huge pages), EINVAL (bad name or config), EIO (device did not come up).
+ * Open a device by name (PCI address, "af_packet:IFNAME", "pcap:PATH" or "null:NAME") with cfg
+ * (NULL: defaults). Returns the device, or NULL with errno: ENODEV (no such device or interface,
+ * or no driver for its ID), ENOTSUP (not a network controller), EBUSY (in use by the kernel, see
+ * pci_device_open()), ENOMEM (no huge pages), EINVAL (bad name or config), EIO (device did not
+ * come up); the software ports' own errors are listed with af_packet_open() and the others below.
  */
 struct ixy_device *ixy_device_open(const char *name, const struct ixy_device_config *cfg);
 /* Open an already opened PCI device (tests use it with a device model). Same errors. */
@@ -135,5 +138,19 @@ static inline int ixy_set_mac(struct ixy_device *dev, const uint8_t mac[ETHER_AD
  * with errno. */
 struct ixy_device *virtio_net_init(const struct pci_device *pci, const struct ixy_device_config *cfg);
 struct ixy_device *ixgbe_init(const struct pci_device *pci, const struct ixy_device_config *cfg);
+
+/* Software and memory-backed ports, called by ixy_device_open() for their name prefixes (the
+ * argument is the part after the prefix) and by tests directly. Each returns the port or NULL
+ * with errno; the port owns its rx buffer pool, in DMA memory like any driver's (a program with
+ * only these ports may call memory_configure(MEMORY_IOVA_VA, false) first to do without huge
+ * pages). Details in af_packet.c and mem_ports.c.
+ *   af_packet_open  ENODEV (no such interface), EPERM (needs CAP_NET_RAW), EINVAL (bad config),
+ *                   ENOMEM, other errno of the socket calls.
+ *   pcap_port_open  errno of open/read (ENOENT, ...), EINVAL (not a pcap file, corrupt or
+ *                   truncated, no usable frame), ENOTSUP (link type not Ethernet), ENOMEM.
+ *   null_port_open  EINVAL (empty name or bad config), ENOMEM. */
+struct ixy_device *af_packet_open(const char *ifname, const struct ixy_device_config *cfg);
+struct ixy_device *pcap_port_open(const char *path, const struct ixy_device_config *cfg);
+struct ixy_device *null_port_open(const char *name, const struct ixy_device_config *cfg);
 
 #endif
