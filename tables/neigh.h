@@ -1,0 +1,113 @@
+/*
+ * neigh.h: the IPv4 neighbour table (ARP cache): next-hop address -> MAC and egress port, with
+ * the states of RFC 1122 section 2.3.2.1 reduced to three (incomplete, reachable, stale), ageing,
+ * a capacity and a small queue of packets per unresolved address.
+ *
+ * Ownership: the control thread owns the table and is the only writer. Workers only read: a
+ * chained hash whose chains and per-entry resolutions are RCU-published (release stores, retired
+ * through rcu.h), so a lookup never blocks and never sees a half-written MAC. A worker that finds
+ * no usable entry hands the packet to the control thread (over whatever channel the dataplane
+ * uses); the control thread calls neigh_resolve(), which queues it and says when to send an ARP
+ * request. Packets are opaque pointers: the table frees the ones it drops through the configured
+ * callback and hands resolved ones back, so it needs nothing from drivers.
+ *
+ * Timers run on a caller-supplied clock in milliseconds (now_ms), so tests drive time:
+ *   incomplete -> (reply)                    reachable
+ *   incomplete -> (max_probes unanswered)    deleted, queue dropped
+ *   reachable  -> (reachable_ms unconfirmed) stale (still used for forwarding)
+ *   stale      -> (stale_ms unconfirmed)     deleted
+ *   any        -> (neigh_update)             reachable, queue released to the caller
+ */
+#ifndef IXYD_NEIGH_H
+#define IXYD_NEIGH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum neigh_state {
+	NEIGH_INCOMPLETE = 1, /* request sent, no answer yet: packets wait in the queue */
+	NEIGH_REACHABLE = 2,  /* confirmed within reachable_ms */
+	NEIGH_STALE = 3,      /* not confirmed lately; still used, removed after stale_ms */
+};
+
+/* What workers read; immutable once published (a change publishes a new one). */
+struct neigh_res {
+	uint8_t mac[6];
+	uint16_t port_id;
+	uint8_t state; /* enum neigh_state */
+};
+
+typedef void neigh_free_pkt_fn(void *ctx, void *pkt);
+
+struct neigh_config {
+	uint32_t capacity;     /* entries, 1 .. 2^22 */
+	uint32_t reachable_ms; /* 0 = 30000 */
+	uint32_t stale_ms;     /* 0 = 60000, counted from the last confirmation */
+	uint32_t retrans_ms;   /* 0 = 1000 between requests */
+	uint32_t max_probes;   /* 0 = 3 requests before giving up */
+	uint32_t queue_len;    /* 0 = 4 packets per unresolved address (1 .. 64) */
+	neigh_free_pkt_fn *free_pkt; /* frees a packet the table drops (required) */
+	void *free_ctx;
+};
+
+struct neigh_stats {
+	uint64_t entries;
+	uint64_t resolved;      /* incomplete -> reachable */
+	uint64_t failed;        /* incomplete entries given up */
+	uint64_t queue_drops;   /* packets dropped: queue full, failure, delete, free */
+	uint64_t refused_full;  /* new entries refused: capacity */
+};
+
+struct neigh_table;
+
+/* Create a table. NULL with errno EINVAL (bad sizes, no free_pkt) or ENOMEM. Control thread. */
+struct neigh_table *neigh_table_create(const struct neigh_config *cfg);
+/* Free the table and drop every queued packet. NULL is a no-op. No reader may use it any more. */
+void neigh_table_free(struct neigh_table *t);
+
+/*
+ * Worker lookup of ip (host byte order). Returns 0 with mac and port for a reachable or stale
+ * entry, -EAGAIN for an incomplete one, -ENOENT if there is none. Any RCU reader thread.
+ */
+int neigh_lookup(const struct neigh_table *t, uint32_t ip, uint8_t mac[6], uint16_t *port_id);
+
+/*
+ * Control thread: a packet for ip needs resolution.
+ *   0        the entry is usable: pkt is not taken (send it with neigh_lookup()'s answer)
+ *   -EAGAIN  pkt is queued (the table owns it now; the oldest queued one may have been dropped).
+ *            *send_request tells whether to send an ARP request now (a new entry).
+ *   -ENOSPC  table full: pkt not taken, counted in refused_full
+ *   -ENOMEM  pkt not taken
+ */
+int neigh_resolve(struct neigh_table *t, uint32_t ip, void *pkt, uint64_t now_ms,
+		  bool *send_request);
+
+/*
+ * Control thread: ip is at mac behind port (an ARP reply, or a request from ip). Creates the entry
+ * if needed, makes it reachable, and moves up to max_released queued packets into released (the
+ * caller owns and sends them; any beyond max_released are dropped). *n_released says how many.
+ * Returns 0, -ENOSPC (new entry, table full) or -ENOMEM.
+ */
+int neigh_update(struct neigh_table *t, uint32_t ip, const uint8_t mac[6], uint16_t port_id,
+		 uint64_t now_ms, void **released, unsigned max_released, unsigned *n_released);
+
+/*
+ * Control thread: run the timers at now_ms. Writes up to max_probes addresses that need an ARP
+ * request (retransmissions) into probe_ips and returns how many. Waits for a grace period if it
+ * removed anything (to free the memory), so call it from the control loop, not a worker.
+ */
+unsigned neigh_tick(struct neigh_table *t, uint64_t now_ms, uint32_t *probe_ips,
+		    unsigned max_probes);
+
+/* Control thread: remove ip (dropping its queue). 0 or -ENOENT. */
+int neigh_delete(struct neigh_table *t, uint32_t ip);
+
+/* Control thread: remove every entry behind port (e.g. link down). Returns how many. */
+unsigned neigh_flush_port(struct neigh_table *t, uint16_t port_id);
+
+/* Control thread: the entry's state and how many packets wait. 0 or -ENOENT. */
+int neigh_get(const struct neigh_table *t, uint32_t ip, struct neigh_res *res, unsigned *queued);
+
+void neigh_get_stats(const struct neigh_table *t, struct neigh_stats *st);
+
+#endif
