@@ -27,6 +27,7 @@
 #include "dp_tables.h"
 #include "log.h"
 #include "lpm4.h"
+#include "mac_table.h"
 #include "nexthop.h"
 
 #define NEIGH_PENDING_MAX 4
@@ -59,7 +60,7 @@ struct control {
 	struct nexthop_table *nht;
 	struct lpm4 *lpm;
 	struct dp_neigh_table *neigh;
-	struct dp_mac_table *mac;
+	struct mac_table *mac;
 	struct neigh_state *nb; /* a small array: resolution is rare, a linear scan is enough */
 	uint32_t n_nb;
 	uint64_t next_timer_ms;
@@ -125,7 +126,9 @@ struct control *control_create(struct dataplane *dp, const struct control_config
 		goto err;
 	ctl->lpm = lpm4_create(ctl->nht);
 	ctl->neigh = dp_neigh_table_create(ctl->cfg.neigh_capacity);
-	ctl->mac = dp_mac_table_create(dp->n_bridges, ctl->cfg.mac_capacity);
+	struct mac_table_config mcfg = {.capacity = ctl->cfg.mac_capacity,
+					.ageing_s = ctl->cfg.mac_max_age_s};
+	ctl->mac = mac_table_create(&mcfg);
 	ctl->nb = calloc(NEIGH_MAX, sizeof(*ctl->nb));
 	if (!ctl->lpm || !ctl->neigh || !ctl->mac || !ctl->nb) {
 		err = errno ? errno : ENOMEM;
@@ -186,7 +189,7 @@ void control_free(struct control *ctl)
 		dp_ctx_flush(dp_control_ctx(ctl->dp));
 	}
 	free(ctl->nb);
-	dp_mac_table_free(ctl->mac);
+	mac_table_free(ctl->mac);
 	dp_neigh_table_free(ctl->neigh);
 	lpm4_free(ctl->lpm);
 	nexthop_table_free(ctl->nht);
@@ -290,7 +293,7 @@ static void run_timers(struct control *ctl, uint64_t now)
 	uint32_t now_s = dp_now_s();
 	if (now_s != ctl->last_mac_age_s) {
 		ctl->last_mac_age_s = now_s;
-		dp_mac_age(ctl->mac, now_s, ctl->cfg.mac_max_age_s);
+		mac_table_age(ctl->mac, now_s); /* about once a second, as mac_table.h asks */
 	}
 }
 

@@ -31,6 +31,7 @@
 #include "compiler.h"
 #include "device.h"
 #include "lpm4.h"
+#include "mac_table.h"
 #include "mempool.h"
 #include "nexthop.h"
 #include "pkt.h"
@@ -163,7 +164,7 @@ struct dp_tables {
 	struct lpm4 *lpm;
 	struct nexthop_table *nht;
 	struct dp_neigh_table *neigh;
-	struct dp_mac_table *mac;
+	struct mac_table *mac; /* tables/mac_table.h: workers learn into it directly */
 };
 
 struct dataplane {

@@ -1,14 +1,10 @@
 /*
- * dp_tables.c: the interim neighbour and MAC tables (see dp_tables.h for why they are here and
- * the threading rules).
+ * dp_tables.c: the interim neighbour table (see dp_tables.h for why it is here and the
+ * threading rules), and the dataplane's calls into the MAC table.
  *
  * Neighbour slot: two 64-bit words.
  *   key  = 1 << 63 | iface << 32 | ip     (0: slot free; never changes once set)
  *   val  = 1 << 48 | mac                  (0: no valid MAC; rewritten on every change)
- * MAC slot: one 64-bit word, so a lookup reads mac and port in one atomic load.
- *   word = (port + 1) << 48 | mac         (port + 1 == 0: free, or invalidated by ageing; a
- *                                          slot keeps its mac forever once claimed)
- *   plus last_seen[slot] (coarse seconds), written by learners, read by the ager.
  */
 #include "dp_tables.h"
 
@@ -21,7 +17,6 @@
 #include "dataplane.h"
 #include "dp_internal.h"
 
-#define MAC_BITS 0xffffffffffffull
 #define NEIGH_KEY_USED (1ull << 63)
 #define NEIGH_VAL_VALID (1ull << 48)
 #define MAX_PROBE 64 /* bound on the probe sequence: a lookup never walks a whole full table */
@@ -34,13 +29,6 @@ struct neigh_slot {
 struct dp_neigh_table {
 	uint32_t mask;
 	struct neigh_slot *slots;
-};
-
-struct dp_mac_table {
-	uint16_t n_bridges;
-	uint32_t mask;
-	uint64_t *words;      /* n_bridges * (mask + 1) */
-	uint32_t *last_seen;  /* same indexing */
 };
 
 static inline uint32_t hash64(uint64_t x)
@@ -154,120 +142,6 @@ bool dp_neigh_table_lookup(const struct dp_neigh_table *t, uint16_t iface, uint3
 	return true;
 }
 
-struct dp_mac_table *dp_mac_table_create(uint16_t n_bridges, uint32_t capacity)
-{
-	if (capacity < 16 || (capacity & (capacity - 1))) {
-		errno = EINVAL;
-		return NULL;
-	}
-	struct dp_mac_table *t = calloc(1, sizeof(*t));
-	if (!t)
-		goto err;
-	size_t n = (size_t)(n_bridges ? n_bridges : 1) * capacity;
-	t->words = calloc(n, sizeof(*t->words));
-	t->last_seen = calloc(n, sizeof(*t->last_seen));
-	if (!t->words || !t->last_seen)
-		goto err_arrays;
-	t->n_bridges = n_bridges;
-	t->mask = capacity - 1;
-	return t;
-err_arrays:
-	dp_mac_table_free(t);
-err:
-	errno = ENOMEM;
-	return NULL;
-}
-
-void dp_mac_table_free(struct dp_mac_table *t)
-{
-	if (!t)
-		return;
-	free(t->words);
-	free(t->last_seen);
-	free(t);
-}
-
-void dp_mac_table_learn(struct dp_mac_table *t, uint16_t bridge, const uint8_t mac[ETH_ALEN],
-			uint16_t port, uint32_t now_s)
-{
-	uint64_t m = mac_to_u64(mac);
-	uint64_t want = (uint64_t)(port + 1) << 48 | m;
-	uint64_t *base = t->words + (size_t)bridge * (t->mask + 1);
-	uint32_t h = hash64(m);
-	for (uint32_t i = 0; i < MAX_PROBE && i <= t->mask; i++) {
-		uint32_t idx = (h + i) & t->mask;
-		size_t at = (size_t)bridge * (t->mask + 1) + idx;
-		/* Relaxed throughout: the word is the whole entry, nothing else is published with
-		 * it; last_seen is advisory for the ager. */
-		uint64_t w = __atomic_load_n(&base[idx], __ATOMIC_RELAXED);
-		if (w == 0) {
-			/* Claim a free slot; if another worker claimed it first, look at what it
-			 * put there (maybe the same mac) and go on. */
-			if (__atomic_compare_exchange_n(&base[idx], &w, want, false,
-							__ATOMIC_RELAXED, __ATOMIC_RELAXED))
-				w = want;
-			/* else w now holds what the other worker put there */
-		}
-		if ((w & MAC_BITS) != m)
-			continue;
-		if (w != want) /* moved (or aged out): take it, last writer wins */
-			__atomic_store_n(&base[idx], want, __ATOMIC_RELAXED);
-		if (__atomic_load_n(&t->last_seen[at], __ATOMIC_RELAXED) != now_s)
-			__atomic_store_n(&t->last_seen[at], now_s, __ATOMIC_RELAXED);
-		return;
-	}
-}
-
-bool dp_mac_table_lookup(const struct dp_mac_table *t, uint16_t bridge, const uint8_t mac[ETH_ALEN],
-			 uint16_t *port)
-{
-	uint64_t m = mac_to_u64(mac);
-	const uint64_t *base = t->words + (size_t)bridge * (t->mask + 1);
-	uint32_t h = hash64(m);
-	for (uint32_t i = 0; i < MAX_PROBE && i <= t->mask; i++) {
-		uint64_t w = __atomic_load_n(&base[(h + i) & t->mask], __ATOMIC_RELAXED);
-		if (w == 0)
-			return false;
-		if ((w & MAC_BITS) == m) {
-			if ((w >> 48) == 0)
-				return false;
-			*port = (uint16_t)((w >> 48) - 1);
-			return true;
-		}
-	}
-	return false;
-}
-
-uint32_t dp_mac_age(struct dp_mac_table *t, uint32_t now_s, uint32_t max_age_s)
-{
-	uint32_t aged = 0;
-	size_t n = (size_t)(t->n_bridges ? t->n_bridges : 1) * (t->mask + 1);
-	for (size_t i = 0; i < n; i++) {
-		uint64_t w = __atomic_load_n(&t->words[i], __ATOMIC_RELAXED);
-		if ((w >> 48) == 0)
-			continue;
-		uint32_t seen = __atomic_load_n(&t->last_seen[i], __ATOMIC_RELAXED);
-		if (now_s - seen <= max_age_s)
-			continue;
-		/* Keep the mac, drop the port; a learner refreshing it right now wins (CAS). */
-		__atomic_compare_exchange_n(&t->words[i], &w, w & MAC_BITS, false, __ATOMIC_RELAXED,
-					    __ATOMIC_RELAXED);
-		aged++;
-	}
-	return aged;
-}
-
-void dp_mac_flush_port(struct dp_mac_table *t, uint16_t port)
-{
-	size_t n = (size_t)(t->n_bridges ? t->n_bridges : 1) * (t->mask + 1);
-	for (size_t i = 0; i < n; i++) {
-		uint64_t w = __atomic_load_n(&t->words[i], __ATOMIC_RELAXED);
-		if ((w >> 48) == (uint64_t)port + 1)
-			__atomic_compare_exchange_n(&t->words[i], &w, w & MAC_BITS, false,
-						    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
-	}
-}
-
 bool dp_neigh_lookup(const struct dataplane *dp, uint16_t iface, uint32_t ip, uint8_t mac[ETH_ALEN])
 {
 	return dp->tables.neigh && dp_neigh_table_lookup(dp->tables.neigh, iface, ip, mac);
@@ -276,11 +150,12 @@ bool dp_neigh_lookup(const struct dataplane *dp, uint16_t iface, uint32_t ip, ui
 bool dp_mac_lookup(const struct dataplane *dp, uint16_t bridge, const uint8_t mac[ETH_ALEN],
 		   uint16_t *port)
 {
-	return dp->tables.mac && dp_mac_table_lookup(dp->tables.mac, bridge, mac, port);
+	return dp->tables.mac && mac_table_lookup(dp->tables.mac, mac, bridge, port) == 0;
 }
 
 void dp_mac_learn(struct dp_ctx *ctx, uint16_t bridge, const uint8_t mac[ETH_ALEN], uint16_t port)
 {
+	/* A refused station (table full) is simply not learnt: frames to it are flooded. */
 	if (ctx->dp->tables.mac)
-		dp_mac_table_learn(ctx->dp->tables.mac, bridge, mac, port, ctx->now_s);
+		(void)mac_table_learn(ctx->dp->tables.mac, mac, bridge, port, ctx->now_s);
 }

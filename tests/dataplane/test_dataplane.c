@@ -117,7 +117,7 @@ struct bed {
 	struct nexthop_table *nht;
 	struct lpm4 *lpm;
 	struct dp_neigh_table *neigh;
-	struct dp_mac_table *mac;
+	struct mac_table *mac;
 	struct dp_ctx *ctx;
 	int br; /* bridge iface over ports 2 and 3... and a third member when asked */
 };
@@ -155,7 +155,7 @@ static void bed_init(struct bed *t, int n_bridge_ports)
 	t->nht = nexthop_table_create(64);
 	t->lpm = lpm4_create(t->nht);
 	t->neigh = dp_neigh_table_create(64);
-	t->mac = dp_mac_table_create(1, 64);
+	t->mac = mac_table_create(&(struct mac_table_config){.capacity = 64});
 	add_route(t, IP(10, 1, 0, 0), 24, 0, 0);
 	add_route(t, IP(10, 2, 0, 0), 24, 0, 1);
 	add_route(t, IP(10, 3, 0, 0), 24, 0, (uint16_t)t->br);
@@ -178,7 +178,7 @@ static void bed_free(struct bed *t)
 	lpm4_free(t->lpm);
 	nexthop_table_free(t->nht);
 	dp_neigh_table_free(t->neigh);
-	dp_mac_table_free(t->mac);
+	mac_table_free(t->mac);
 }
 
 static void rx1(struct bed *t, uint16_t port, struct pkt_buf *b)
