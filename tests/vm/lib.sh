@@ -34,6 +34,8 @@ VM_BIN_DIR=""
 VM_CACHE_DIR=""
 VM_TMP=""
 VM_QEMU_PID=""
+VM_KERNEL=""
+VM_KERNEL_DIR=""
 VM_NS_Q=""
 VM_NS_H1=""
 VM_NS_H2=""
@@ -215,8 +217,45 @@ vm_kernel_fetch() {
 		[[ -n "$dir" ]] || vm_fail "no guest kernel: apt-get download of a linux-image failed"
 		vm_log "using cached kernel $dir"
 	fi
+	if [[ ! -e "$dir/vmlinux" && ! -e "$dir/vmlinux.unusable" ]]; then
+		vm_kernel_unpack "$dir" || touch "$dir/vmlinux.unusable"
+	fi
 	exec {lockfd}>&-
 	VM_KERNEL_DIR=$dir
+	VM_KERNEL=$dir/vmlinuz
+	[[ -e "$dir/vmlinux" ]] && VM_KERNEL=$dir/vmlinux
+	return 0
+}
+
+# vm_kernel_unpack DIR: DIR/vmlinux, the uncompressed kernel inside DIR/vmlinuz. QEMU boots it
+# directly through its PVH entry note, skipping the firmware and the kernel's self-decompression,
+# which halves the boot time under TCG. Only for xz kernels (Debian's) with a PVH note; otherwise
+# the caller boots vmlinuz.
+vm_kernel_unpack() {
+	python3 - "$1/vmlinuz" "$1/vmlinux" <<'PY'
+import lzma, subprocess, sys
+data = open(sys.argv[1], "rb").read()
+start = data.find(b"\xfd7zXZ\x00")
+if start < 0:
+    sys.exit(1)
+elf = lzma.LZMADecompressor().decompress(data[start:])
+if elf[:4] != b"\x7fELF":
+    sys.exit(1)
+open(sys.argv[2] + ".tmp", "wb").write(elf)
+# XEN_ELFNOTE_PHYS32_ENTRY (18) is the PVH entry point QEMU looks for.
+notes = subprocess.run(["readelf", "-n", sys.argv[2] + ".tmp"], capture_output=True, text=True).stdout
+if "(0x00000012)" not in notes and "PHYS32_ENTRY" not in notes:
+    sys.exit(1)
+PY
+	local rc=$?
+	if [[ $rc -eq 0 ]]; then
+		mv "$1/vmlinux.tmp" "$1/vmlinux"
+		vm_log "unpacked $1/vmlinux for a direct PVH boot"
+	else
+		rm -f "$1/vmlinux.tmp"
+		vm_log "no PVH-bootable vmlinux inside vmlinuz; booting vmlinuz"
+	fi
+	return $rc
 }
 
 vm_kernel_package() {
@@ -372,7 +411,7 @@ vm_boot() {
 	# VGA or serial; we add exactly two legacy virtio-net devices at fixed slots and two serials.
 	ip netns exec "$VM_NS_Q" qemu-system-x86_64 \
 		-accel tcg -cpu max -m 512M -smp 1 -nodefaults -display none -no-reboot \
-		-kernel "$VM_KERNEL_DIR/vmlinuz" -initrd "$VM_TMP/initramfs.gz" \
+		-kernel "$VM_KERNEL" -initrd "$VM_TMP/initramfs.gz" \
 		-append "console=ttyS0 panic=-1 quiet ixyvm.hugepages=$hugepages" \
 		-chardev file,id=con,path="$VM_TMP/console.log" -serial chardev:con \
 		-chardev pipe,id=ctl,path="$VM_TMP/ctl" -serial chardev:ctl \
