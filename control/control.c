@@ -1,25 +1,20 @@
 /*
  * control.c: see control.h.
  *
- * Neighbour state machine (per (iface, ip), private to this file; the dataplane sees only the
- * resolved MACs in the neighbour table):
- *
- *   (none) --RESOLVE--> INCOMPLETE --ARP learnt--> REACHABLE --no confirmation for
- *                        | ARP request every          ^   |     NEIGH_STALE_S--> refresh: ARP
- *                        | NEIGH_RETRY_MS, at most    |   |     request every NEIGH_RETRY_MS;
- *                        | NEIGH_MAX_PROBES           +---+     still nothing after
- *                        v                           (learn)    NEIGH_DEAD_S: invalidate, forget
- *                      forget, drop held packets
- *
- * Held packets: at most NEIGH_PENDING_MAX per INCOMPLETE neighbour; when full the oldest goes
- * (RFC 1122 2.3.2.2: keep at least the latest). All drops are counted as DP_DROP_ARP_UNRESOLVED on
- * the packet's ingress port, in the control ctx's counters.
+ * Neighbour resolution uses tables/neigh.h, which keeps the states (incomplete, reachable,
+ * stale), the timers and a few held packets per unresolved address (RFC 1122 2.3.2.2: at least
+ * the latest is kept). This file feeds it: RESOLVE requests from the workers go to
+ * neigh_resolve() (and an ARP request out when it says so), LEARN requests to neigh_update()
+ * (whose released packets are sent at once), and neigh_tick() names the addresses to ask again.
+ * Packets the table drops come back through neigh_drop_pkt() and are counted as
+ * DP_DROP_ARP_UNRESOLVED on their ingress port, in the control ctx's counters.
  */
 #define _GNU_SOURCE
 #include "control.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,30 +23,13 @@
 #include "log.h"
 #include "lpm4.h"
 #include "mac_table.h"
+#include "neigh.h"
 #include "nexthop.h"
 
-#define NEIGH_PENDING_MAX 4
-#define NEIGH_RETRY_MS 1000
-#define NEIGH_MAX_PROBES 3
-#define NEIGH_STALE_S 60
-#define NEIGH_DEAD_S 90
-#define NEIGH_MAX 4096
+#define NEIGH_RELEASE_MAX 64 /* >= the table's queue_len (at most 64) */
+#define NEIGH_PROBES_PER_TICK 64
 #define CONTROL_LOOP_SLEEP_US 1000
 #define CONTROL_TIMER_MS 100
-
-enum neigh_state_kind { NEIGH_INCOMPLETE = 1, NEIGH_REACHABLE };
-
-struct neigh_state {
-	uint16_t iface;
-	uint8_t kind; /* enum neigh_state_kind */
-	uint8_t probes;
-	uint32_t ip;
-	uint8_t mac[ETH_ALEN];
-	uint64_t confirmed_ms; /* REACHABLE: last time ARP told us */
-	uint64_t next_probe_ms;
-	uint32_t n_pending;
-	struct pkt_buf *pending[NEIGH_PENDING_MAX];
-};
 
 struct control {
 	struct dataplane *dp;
@@ -59,10 +37,8 @@ struct control {
 	pthread_mutex_t lock; /* serialises every table writer (lpm4.h, nexthop.h: one writer) */
 	struct nexthop_table *nht;
 	struct lpm4 *lpm;
-	struct dp_neigh_table *neigh;
+	struct neigh_table *neigh;
 	struct mac_table *mac;
-	struct neigh_state *nb; /* a small array: resolution is rare, a linear scan is enough */
-	uint32_t n_nb;
 	uint64_t next_timer_ms;
 	uint32_t last_mac_age_s;
 	pthread_t thread;
@@ -101,6 +77,15 @@ static int route_set(struct control *ctl, uint32_t prefix, uint8_t len, uint32_t
 	return err;
 }
 
+/* The neighbour table drops a held packet (queue full, resolution failed, entry deleted): count
+ * it on its ingress port and free it. Runs on the control thread (or at control_free()). */
+static void neigh_drop_pkt(void *arg, void *pkt)
+{
+	struct control *ctl = arg;
+	struct pkt_buf *b = pkt;
+	dp_drop(dp_control_ctx(ctl->dp), b->rx_port, DP_DROP_ARP_UNRESOLVED, &b, 1);
+}
+
 struct control *control_create(struct dataplane *dp, const struct control_config *cfg)
 {
 	struct control *ctl = calloc(1, sizeof(*ctl));
@@ -125,12 +110,14 @@ struct control *control_create(struct dataplane *dp, const struct control_config
 	if (!ctl->nht)
 		goto err;
 	ctl->lpm = lpm4_create(ctl->nht);
-	ctl->neigh = dp_neigh_table_create(ctl->cfg.neigh_capacity);
+	struct neigh_config ncfg = {.capacity = ctl->cfg.neigh_capacity,
+				    .free_pkt = neigh_drop_pkt,
+				    .free_ctx = ctl};
+	ctl->neigh = neigh_table_create(&ncfg);
 	struct mac_table_config mcfg = {.capacity = ctl->cfg.mac_capacity,
 					.ageing_s = ctl->cfg.mac_max_age_s};
 	ctl->mac = mac_table_create(&mcfg);
-	ctl->nb = calloc(NEIGH_MAX, sizeof(*ctl->nb));
-	if (!ctl->lpm || !ctl->neigh || !ctl->mac || !ctl->nb) {
+	if (!ctl->lpm || !ctl->neigh || !ctl->mac) {
 		err = errno ? errno : ENOMEM;
 		goto err;
 	}
@@ -164,132 +151,88 @@ err:
 	return NULL;
 }
 
-static void neigh_drop_pending(struct control *ctl, struct neigh_state *n)
-{
-	struct dp_ctx *cc = dp_control_ctx(ctl->dp);
-	for (uint32_t i = 0; i < n->n_pending; i++)
-		dp_drop(cc, n->pending[i]->rx_port, DP_DROP_ARP_UNRESOLVED, &n->pending[i], 1);
-	n->n_pending = 0;
-}
-
-static void neigh_remove(struct control *ctl, struct neigh_state *n)
-{
-	neigh_drop_pending(ctl, n);
-	*n = ctl->nb[--ctl->n_nb]; /* keep the array dense: the last entry moves here */
-}
-
 void control_free(struct control *ctl)
 {
 	if (!ctl)
 		return;
 	control_stop(ctl);
-	if (ctl->nb) {
-		while (ctl->n_nb)
-			neigh_remove(ctl, &ctl->nb[0]);
+	neigh_table_free(ctl->neigh); /* drops what it still holds through neigh_drop_pkt() */
+	if (ctl->dp->ctx[0])
 		dp_ctx_flush(dp_control_ctx(ctl->dp));
-	}
-	free(ctl->nb);
 	mac_table_free(ctl->mac);
-	dp_neigh_table_free(ctl->neigh);
 	lpm4_free(ctl->lpm);
 	nexthop_table_free(ctl->nht);
 	pthread_mutex_destroy(&ctl->lock);
 	free(ctl);
 }
 
-static struct neigh_state *neigh_find(struct control *ctl, uint16_t iface, uint32_t ip)
+static void ip_str(uint32_t ip, char *buf, size_t len)
 {
-	for (uint32_t i = 0; i < ctl->n_nb; i++)
-		if (ctl->nb[i].ip == ip && ctl->nb[i].iface == iface)
-			return &ctl->nb[i];
-	return NULL;
+	snprintf(buf, len, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
 }
 
-static void neigh_probe(struct control *ctl, struct neigh_state *n, uint64_t now)
+/* Ask for ip on the iface whose connected subnet holds it. */
+static void arp_ask(struct control *ctl, uint32_t ip)
 {
-	int err = dp_send_arp_request(dp_control_ctx(ctl->dp), n->iface, n->ip);
-	if (err)
-		LOG_WARN_RL("arp", "cannot ask for %u.%u.%u.%u on %s: %s", n->ip >> 24,
-			    (n->ip >> 16) & 255, (n->ip >> 8) & 255, n->ip & 255,
-			    ctl->dp->ifaces[n->iface].name, strerror(-err));
-	n->probes++;
-	n->next_probe_ms = now + NEIGH_RETRY_MS;
+	uint16_t iface;
+	int err = find_connected_iface(ctl->dp, ip, &iface);
+	if (!err)
+		err = dp_send_arp_request(dp_control_ctx(ctl->dp), iface, ip);
+	if (err) {
+		char s[16];
+		ip_str(ip, s, sizeof(s));
+		LOG_WARN_RL("arp", "cannot ask for %s: %s", s, strerror(-err));
+	}
 }
 
 static void handle_resolve(struct control *ctl, const struct dp_ctl_msg *m, uint64_t now)
 {
 	struct dp_ctx *cc = dp_control_ctx(ctl->dp);
 	struct pkt_buf *b = m->buf;
-	struct neigh_state *n = neigh_find(ctl, m->iface, m->ip);
-	if (n && n->kind == NEIGH_REACHABLE) {
-		/* Resolved since the worker looked: send it now. */
-		dp_send_resolved(cc, n->iface, n->mac, &b, 1);
+	bool ask = false;
+	int r = neigh_resolve(ctl->neigh, m->ip, b, now, &ask);
+	if (r == -EAGAIN) { /* held by the table now */
+		if (ask)
+			arp_ask(ctl, m->ip);
 		return;
 	}
-	if (!n) {
-		if (ctl->n_nb == NEIGH_MAX) {
-			dp_drop(cc, b->rx_port, DP_DROP_ARP_UNRESOLVED, &b, 1);
+	if (r == 0) { /* resolved since the worker looked: send it now */
+		uint8_t mac[ETH_ALEN];
+		uint16_t iface;
+		if (neigh_lookup(ctl->neigh, m->ip, mac, &iface) == 0) {
+			dp_send_resolved(cc, iface, mac, &b, 1);
 			return;
 		}
-		n = &ctl->nb[ctl->n_nb++];
-		*n = (struct neigh_state){.iface = m->iface, .ip = m->ip, .kind = NEIGH_INCOMPLETE};
-		neigh_probe(ctl, n, now);
 	}
-	if (n->n_pending == NEIGH_PENDING_MAX) {
-		/* RFC 1122 2.3.2.2: keep the latest; the oldest goes. */
-		dp_drop(cc, n->pending[0]->rx_port, DP_DROP_ARP_UNRESOLVED, &n->pending[0], 1);
-		memmove(n->pending, n->pending + 1, (NEIGH_PENDING_MAX - 1) * sizeof(n->pending[0]));
-		n->n_pending--;
-	}
-	n->pending[n->n_pending++] = b;
+	dp_drop(cc, b->rx_port, DP_DROP_ARP_UNRESOLVED, &b, 1); /* table full or no memory */
 }
 
 static void handle_learn(struct control *ctl, const struct dp_ctl_msg *m, uint64_t now)
 {
-	struct neigh_state *n = neigh_find(ctl, m->iface, m->ip);
 	/* RFC 826 "Packet Reception": update an entry we have; create one only when the ARP was
 	 * addressed to us. */
-	if (!n) {
-		if (!(m->flags & DP_CTL_F_TARGET_US) || ctl->n_nb == NEIGH_MAX)
-			return;
-		n = &ctl->nb[ctl->n_nb++];
-		*n = (struct neigh_state){.iface = m->iface, .ip = m->ip};
-	}
-	if (dp_neigh_set(ctl->neigh, n->iface, n->ip, m->mac) != 0) {
-		LOG_WARN_RL("arp", "neighbour table full");
+	struct neigh_res res;
+	unsigned queued;
+	if (!(m->flags & DP_CTL_F_TARGET_US) && neigh_get(ctl->neigh, m->ip, &res, &queued) != 0)
 		return;
-	}
-	memcpy(n->mac, m->mac, ETH_ALEN);
-	n->kind = NEIGH_REACHABLE;
-	n->confirmed_ms = now;
-	n->probes = 0;
-	if (n->n_pending) {
-		dp_send_resolved(dp_control_ctx(ctl->dp), n->iface, n->mac, n->pending, n->n_pending);
-		n->n_pending = 0;
+	void *released[NEIGH_RELEASE_MAX];
+	unsigned n = 0;
+	int err = neigh_update(ctl->neigh, m->ip, m->mac, m->iface, now, released,
+			       NEIGH_RELEASE_MAX, &n);
+	if (err)
+		LOG_WARN_RL("arp", "cannot record a neighbour: %s", strerror(-err));
+	for (unsigned i = 0; i < n; i++) {
+		struct pkt_buf *b = released[i];
+		dp_send_resolved(dp_control_ctx(ctl->dp), m->iface, m->mac, &b, 1);
 	}
 }
 
 static void run_timers(struct control *ctl, uint64_t now)
 {
-	for (uint32_t i = 0; i < ctl->n_nb;) {
-		struct neigh_state *n = &ctl->nb[i];
-		if (n->kind == NEIGH_INCOMPLETE) {
-			if (now >= n->next_probe_ms) {
-				if (n->probes >= NEIGH_MAX_PROBES) {
-					neigh_remove(ctl, n);
-					continue; /* slot i now holds another entry */
-				}
-				neigh_probe(ctl, n, now);
-			}
-		} else if (now - n->confirmed_ms > NEIGH_DEAD_S * 1000ull) {
-			dp_neigh_invalidate(ctl->neigh, n->iface, n->ip);
-			neigh_remove(ctl, n);
-			continue;
-		} else if (now - n->confirmed_ms > NEIGH_STALE_S * 1000ull && now >= n->next_probe_ms) {
-			neigh_probe(ctl, n, now); /* refresh while still using the old MAC */
-		}
-		i++;
-	}
+	uint32_t ask[NEIGH_PROBES_PER_TICK];
+	unsigned n = neigh_tick(ctl->neigh, now, ask, NEIGH_PROBES_PER_TICK);
+	for (unsigned i = 0; i < n; i++)
+		arp_ask(ctl, ask[i]);
 	uint32_t now_s = dp_now_s();
 	if (now_s != ctl->last_mac_age_s) {
 		ctl->last_mac_age_s = now_s;

@@ -21,7 +21,7 @@ struct control;
 
 struct control_config {
 	uint32_t max_routes_nexthops; /* next-hop table capacity; 0: 4096 */
-	uint32_t neigh_capacity;      /* neighbour entries (power of two); 0: 4096 */
+	uint32_t neigh_capacity;      /* neighbour entries; 0: 4096 */
 	uint32_t mac_capacity;        /* MAC entries, all bridges together; 0: 16384 */
 	uint32_t mac_max_age_s;       /* 0: 300 (IEEE 802.1D 7.9.2 default ageing time) */
 };

@@ -32,6 +32,7 @@
 #include "device.h"
 #include "lpm4.h"
 #include "mac_table.h"
+#include "neigh.h"
 #include "mempool.h"
 #include "nexthop.h"
 #include "pkt.h"
@@ -163,7 +164,7 @@ struct dp_ctx {
 struct dp_tables {
 	struct lpm4 *lpm;
 	struct nexthop_table *nht;
-	struct dp_neigh_table *neigh;
+	struct neigh_table *neigh; /* tables/neigh.h: written by the control thread only */
 	struct mac_table *mac; /* tables/mac_table.h: workers learn into it directly */
 };
 

@@ -13,10 +13,10 @@
 
 #include "check.h"
 #include "dataplane.h"
-#include "dp_tables.h"
 #include "fake_dev.h"
 #include "lpm4.h"
 #include "memory.h"
+#include "neigh.h"
 #include "nexthop.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
@@ -116,11 +116,24 @@ struct bed {
 	struct fake_dev *dev[5];
 	struct nexthop_table *nht;
 	struct lpm4 *lpm;
-	struct dp_neigh_table *neigh;
+	struct neigh_table *neigh;
 	struct mac_table *mac;
 	struct dp_ctx *ctx;
 	int br; /* bridge iface over ports 2 and 3... and a third member when asked */
 };
+
+static void free_held_pkt(void *ctx, void *pkt)
+{
+	(void)ctx;
+	pkt_buf_free(pkt);
+}
+
+/* What the control thread does on an ARP reply: ip is at mac behind iface. */
+static void set_neigh(struct bed *t, uint16_t iface, uint32_t ip, const uint8_t *mac)
+{
+	unsigned n_released = 0;
+	CHECK_EQ(neigh_update(t->neigh, ip, mac, iface, 0, NULL, 0, &n_released), 0);
+}
 
 static void add_route(struct bed *t, uint32_t prefix, uint8_t len, uint32_t gw, uint16_t iface)
 {
@@ -154,7 +167,8 @@ static void bed_init(struct bed *t, int n_bridge_ports)
 	CHECK_EQ(dp_iface_add_addr(t->dp, (uint16_t)t->br, IP(10, 3, 0, 1), 24), 0);
 	t->nht = nexthop_table_create(64);
 	t->lpm = lpm4_create(t->nht);
-	t->neigh = dp_neigh_table_create(64);
+	t->neigh = neigh_table_create(&(struct neigh_config){.capacity = 64,
+							      .free_pkt = free_held_pkt});
 	t->mac = mac_table_create(&(struct mac_table_config){.capacity = 64});
 	add_route(t, IP(10, 1, 0, 0), 24, 0, 0);
 	add_route(t, IP(10, 2, 0, 0), 24, 0, 1);
@@ -165,8 +179,8 @@ static void bed_init(struct bed *t, int n_bridge_ports)
 	CHECK_EQ(dp_assign_queues(t->dp), 0);
 	t->ctx = t->dp->ctx[0];
 	/* Neighbours on p0 and p1 are known; 10.2.0.3 is not. */
-	CHECK_EQ(dp_neigh_set(t->neigh, 0, IP(10, 1, 0, 2), host_a_mac), 0);
-	CHECK_EQ(dp_neigh_set(t->neigh, 1, IP(10, 2, 0, 2), host_b_mac), 0);
+	set_neigh(t, 0, IP(10, 1, 0, 2), host_a_mac);
+	set_neigh(t, 1, IP(10, 2, 0, 2), host_b_mac);
 }
 
 static void bed_free(struct bed *t)
@@ -177,7 +191,7 @@ static void bed_free(struct bed *t)
 	dataplane_free(t->dp);
 	lpm4_free(t->lpm);
 	nexthop_table_free(t->nht);
-	dp_neigh_table_free(t->neigh);
+	neigh_table_free(t->neigh);
 	mac_table_free(t->mac);
 }
 
@@ -522,7 +536,7 @@ static void test_bridge(void)
 	CHECK_EQ(pa->n_tx, 2);
 	CHECK_EQ(drops(&t, 2, DP_DROP_NOT_FOR_US), 1);
 	/* Routed into the bridge: 10.3.0.2 resolved to A's MAC, sent only on A's port. */
-	dp_neigh_set(t.neigh, (uint16_t)t.br, IP(10, 3, 0, 2), host_a_mac);
+	set_neigh(&t, (uint16_t)t.br, IP(10, 3, 0, 2), host_a_mac);
 	/* C moved to port 2 with that last frame; teach it back on port 4. */
 	rx1(&t, 4, make_ipv4(host_a_mac, host_c_mac, IP(10, 3, 0, 4), IP(10, 3, 0, 2), 64, 17, 10, 5));
 	uint32_t a_before = pa->n_tx, b_before = pb->n_tx, c_before = pc->n_tx;
