@@ -226,6 +226,7 @@ static uint32_t afp_rx_batch(struct ixy_device *dev, uint16_t queue, struct pkt_
 	struct afp_port *port = to_afp(dev);
 	assert(queue < dev->rx_queues);
 	struct afp_rx_queue *q = &port->rx[queue];
+	const uint32_t capacity = mempool_data_capacity(port->pool);
 	uint32_t received = 0, too_long = 0;
 	uint64_t bytes = 0;
 
@@ -244,8 +245,7 @@ static uint32_t afp_rx_batch(struct ixy_device *dev, uint16_t queue, struct pkt_
 			const struct tpacket3_hdr *hdr = (const struct tpacket3_hdr *)q->frame;
 			q->frame += hdr->tp_next_offset;
 			q->frames_left--;
-			uint32_t len = afp_rx_copy(hdr, bufs[received + used],
-						   mempool_data_capacity(port->pool));
+			uint32_t len = afp_rx_copy(hdr, bufs[received + used], capacity);
 			if (unlikely(len == 0)) {
 				too_long++;
 				continue;
@@ -266,7 +266,7 @@ static uint32_t afp_rx_batch(struct ixy_device *dev, uint16_t queue, struct pkt_
 		afp_counters_add(&q->counters, received, bytes, too_long);
 	if (unlikely(too_long))
 		LOG_WARN_RL("af_packet", "%s: %u frame(s) too long for a %u-byte buffer dropped",
-			    dev->name, too_long, mempool_data_capacity(port->pool));
+			    dev->name, too_long, capacity);
 	return received;
 }
 
@@ -802,7 +802,7 @@ struct ixy_device *af_packet_open(const char *ifname, const struct ixy_device_co
 	return &port->ixy;
 
 err_port:
-	afp_close(&port->ixy); /* releases what was set up, in reverse */
+	afp_close(&port->ixy); /* releases whatever was set up */
 	errno = -err;
 	return NULL;
 }
