@@ -12,8 +12,9 @@ vm_require_bins ixy-fwd
 
 vm_boot "$VM_SRC_DIR/guest/force.sh" --modules
 
-# note_value KEY: the rest of the latest "@@IXYVM note KEY ..." line.
+# note_value KEY: the rest of the latest "@@IXYVM note KEY ..." line, once there is one.
 note_value() {
+	vm_wait_console "^@@IXYVM note $1 " 60 "guest note '$1'" >&2
 	vm_console | sed -n "s/^@@IXYVM note $1 //p" | tail -n 1
 }
 vm_wait_console '^@@IXYVM note state before-addr ' 60 "guest module setup"
