@@ -263,18 +263,28 @@ int dp_assign_queues(struct dataplane *dp)
 	return 0;
 }
 
+/* Add one counter block into out. Relaxed loads pair with the owner's relaxed stores (ctr_add):
+ * each counter is read whole, and nothing needs ordering between counters. */
+static void counters_add(struct dp_counters *out, const struct dp_counters *k)
+{
+	out->rx_packets += __atomic_load_n(&k->rx_packets, __ATOMIC_RELAXED);
+	out->rx_bytes += __atomic_load_n(&k->rx_bytes, __ATOMIC_RELAXED);
+	out->tx_packets += __atomic_load_n(&k->tx_packets, __ATOMIC_RELAXED);
+	out->tx_bytes += __atomic_load_n(&k->tx_bytes, __ATOMIC_RELAXED);
+	for (int r = 0; r < DP_DROP_MAX; r++)
+		out->drops[r] += __atomic_load_n(&k->drops[r], __ATOMIC_RELAXED);
+}
+
 void dp_read_port_counters(const struct dataplane *dp, uint16_t port, struct dp_counters *out)
 {
 	memset(out, 0, sizeof(*out));
-	for (uint16_t c = 0; c <= dp->n_workers; c++) {
-		const struct dp_counters *k = &dp->ctx[c]->counters[port];
-		/* Relaxed: pairs with the owner's relaxed stores (ctr_add); each counter is read
-		 * whole, and nothing needs ordering between counters. */
-		out->rx_packets += __atomic_load_n(&k->rx_packets, __ATOMIC_RELAXED);
-		out->rx_bytes += __atomic_load_n(&k->rx_bytes, __ATOMIC_RELAXED);
-		out->tx_packets += __atomic_load_n(&k->tx_packets, __ATOMIC_RELAXED);
-		out->tx_bytes += __atomic_load_n(&k->tx_bytes, __ATOMIC_RELAXED);
-		for (int r = 0; r < DP_DROP_MAX; r++)
-			out->drops[r] += __atomic_load_n(&k->drops[r], __ATOMIC_RELAXED);
-	}
+	for (uint16_t c = 0; c <= dp->n_workers; c++)
+		counters_add(out, &dp->ctx[c]->counters[port]);
+}
+
+void dp_read_ctx_counters(const struct dataplane *dp, uint16_t c, struct dp_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (uint16_t p = 0; p < dp->n_ports; p++)
+		counters_add(out, &dp->ctx[c]->counters[p]);
 }

@@ -274,5 +274,8 @@ static inline bool dp_ctl_pop(struct dataplane *dp, uint16_t w, struct dp_ctl_ms
 
 /* Sum of every ctx's counters for port (relaxed loads; any thread). */
 void dp_read_port_counters(const struct dataplane *dp, uint16_t port, struct dp_counters *out);
+/* Sum over the ports of one ctx's counters: what worker (or, for n_workers, the control
+ * thread) c did. Any thread. */
+void dp_read_ctx_counters(const struct dataplane *dp, uint16_t c, struct dp_counters *out);
 
 #endif
