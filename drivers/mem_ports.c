@@ -420,25 +420,24 @@ static int pcap_walk_records(const struct pcap_reader *r, uint32_t capacity, boo
 	return 0;
 }
 
-/* Read the whole file at path into *data. Returns 0 or -errno (logged). */
+/* Read the whole file at path into *data (malloc'd). Returns 0 or -errno, logged. */
 static int pcap_read_file(const char *path, uint8_t **data, size_t *size_bytes)
 {
 	/* The replay keeps every frame in memory; refuse files that could not sensibly fit. */
 	const long max_bytes = 1L << 30;
-	int err = 0;
 	FILE *f = fopen(path, "rb");
 	if (!f) {
-		err = -errno;
+		int err = -errno;
 		LOG_ERR("pcap", "%s: cannot open: %s", path, strerror(-err));
 		return err;
 	}
-	if (fseek(f, 0, SEEK_END) != 0) {
-		err = -errno;
-		goto out_close;
-	}
-	long size = ftell(f);
+	int err = 0;
+	long size = -1;
+	if (fseek(f, 0, SEEK_END) == 0)
+		size = ftell(f);
 	if (size < 0) {
 		err = -errno;
+		LOG_ERR("pcap", "%s: cannot find its size: %s", path, strerror(-err));
 		goto out_close;
 	}
 	if (size > max_bytes) {
@@ -454,16 +453,14 @@ static int pcap_read_file(const char *path, uint8_t **data, size_t *size_bytes)
 		goto out_close;
 	}
 	if (fread(*data, 1, (size_t)size, f) != (size_t)size) {
-		err = ferror(f) ? -EIO : -EINVAL;
-		LOG_ERR("pcap", "%s: short read", path);
+		err = -EIO;
+		LOG_ERR("pcap", "%s: read failed", path);
 		free(*data);
 		*data = NULL;
 		goto out_close;
 	}
 	*size_bytes = (size_t)size;
 out_close:
-	if (err && err != -EFBIG && err != -EINVAL && err != -ENOMEM)
-		LOG_ERR("pcap", "%s: cannot read: %s", path, strerror(-err));
 	fclose(f);
 	return err;
 }

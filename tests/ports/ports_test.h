@@ -10,8 +10,8 @@
 #include "device.h"
 
 /* The tests open ports through their constructors and close them through the ops table, so
- * they link without device.c (whose PCI probe pulls in every PCI driver); test_ports_dispatch
- * covers ixy_device_open()/ixy_device_close() by name. */
+ * they do not depend on device.c (whose PCI probe pulls in every PCI driver);
+ * test_ports_dispatch covers ixy_device_open()/ixy_device_close() by name. */
 static inline void port_close(struct ixy_device *dev)
 {
 	if (dev)
