@@ -139,7 +139,9 @@ static void route_batch(struct dp_ctx *ctx, struct pkt_buf **bufs, uint32_t n, b
 			struct pkt_buf **errs, uint32_t *n_errs)
 {
 	struct dataplane *dp = ctx->dp;
-	uint32_t addrs[DP_RX_BATCH];
+	/* Zeroed only so GCC's -Wmaybe-uninitialized can see the array is written before the
+	 * lookup reads it (it cannot tell that the loop below fills exactly the n it reads). */
+	uint32_t addrs[DP_RX_BATCH] = {0};
 	uint32_t nh[DP_RX_BATCH];
 
 	/* 1. One batched lookup for the whole batch (RCU read side: we are between two
