@@ -44,9 +44,9 @@ static_assert(sizeof(struct virtio_net_hdr) <= PKT_BUF_HEADROOM,
  * num_buffers and frames spread over several buffers), checksum and GSO offloads (frames stay
  * exactly as on the wire), EVENT_IDX (flags-based suppression is enough for a poll-mode
  * driver), INDIRECT_DESC, MQ (one queue pair). */
-#define VIRTIO_WANTED_FEATURES                                                               \
-	(VIRTIO_FEATURE(VIRTIO_NET_F_MAC) | VIRTIO_FEATURE(VIRTIO_NET_F_STATUS) |            \
-	 VIRTIO_FEATURE(VIRTIO_NET_F_CTRL_VQ) | VIRTIO_FEATURE(VIRTIO_NET_F_CTRL_RX) |       \
+#define VIRTIO_WANTED_FEATURES                                                                     \
+	(VIRTIO_FEATURE(VIRTIO_NET_F_MAC) | VIRTIO_FEATURE(VIRTIO_NET_F_STATUS) |                  \
+	 VIRTIO_FEATURE(VIRTIO_NET_F_CTRL_VQ) | VIRTIO_FEATURE(VIRTIO_NET_F_CTRL_RX) |             \
 	 VIRTIO_FEATURE(VIRTIO_NET_F_CTRL_MAC_ADDR) | VIRTIO_FEATURE(VIRTIO_F_ANY_LAYOUT))
 
 /* Packet buffers per rx pool: the rx ring's buffers, plus as many again in the caller's hands
@@ -63,31 +63,31 @@ static_assert(sizeof(struct virtio_net_hdr) <= PKT_BUF_HEADROOM,
  * release store and the acquire load compile to plain moves (TSO already orders store-store and
  * load-load); the full fence is an mfence, needed to order a store before a later load. */
 #define vring_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define vring_load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define vring_full_fence() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define vring_load_acquire(p)	  __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define vring_full_fence()	  __atomic_thread_fence(__ATOMIC_SEQ_CST)
 
 /* Software counters: written by the one thread polling the queue, read from any thread, so
  * relaxed atomics are enough (no ordering with other data is implied, only untorn values). */
 #define stat_add(p, v) __atomic_store_n((p), *(p) + (v), __ATOMIC_RELAXED)
-#define stat_read(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define stat_read(p)   __atomic_load_n((p), __ATOMIC_RELAXED)
 
 /* One split virtqueue in legacy layout. */
 struct virtio_queue {
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used; /* written by the device: read with vring_load_acquire */
-	uint16_t index;          /* virtqueue index, written to QUEUE_NOTIFY */
-	uint16_t size;           /* entries, a power of two (2.6) */
-	uint16_t descs_per_buf;  /* 1 with ANY_LAYOUT, 2 without (5.1.6.6) */
-	uint16_t num_slots;      /* size / descs_per_buf */
+	uint16_t index;		 /* virtqueue index, written to QUEUE_NOTIFY */
+	uint16_t size;		 /* entries, a power of two (2.6) */
+	uint16_t descs_per_buf;	 /* 1 with ANY_LAYOUT, 2 without (5.1.6.6) */
+	uint16_t num_slots;	 /* size / descs_per_buf */
 	/* Free-running copies of the ring indexes (2.6.6, 2.6.8), compared modulo 2^16.
 	 * Invariant: avail_idx - last_used_idx == slots handed to the device. */
-	uint16_t avail_idx;     /* next avail->idx we publish */
+	uint16_t avail_idx;	/* next avail->idx we publish */
 	uint16_t last_used_idx; /* next used element we consume */
-	uint16_t free_count;    /* entries in free_slots[] */
-	uint16_t *free_slots;   /* stack of slots not owned by the device (tx only) */
-	struct pkt_buf **bufs;  /* buffer in each slot, NULL when the slot is free */
-	uint32_t ring_offset;   /* offset of this queue in the device's DMA region */
+	uint16_t free_count;	/* entries in free_slots[] */
+	uint16_t *free_slots;	/* stack of slots not owned by the device (tx only) */
+	struct pkt_buf **bufs;	/* buffer in each slot, NULL when the slot is free */
+	uint32_t ring_offset;	/* offset of this queue in the device's DMA region */
 };
 
 struct virtio_queue_stats {
@@ -107,7 +107,7 @@ struct virtio_ctrl_buf {
 struct virtio_net_device {
 	struct ixy_device ixy; /* first: container_of() gets back here */
 	struct pci_bar bar;
-	uint32_t features; /* negotiated */
+	uint32_t features;	  /* negotiated */
 	struct dma_region region; /* all rings plus the control buffer */
 	struct mempool *rx_pool;
 	uint32_t rx_buf_len; /* bytes a rx chain offers: header + data capacity */
@@ -418,8 +418,8 @@ static int virtio_ctrl_cmd(struct virtio_net_device *vdev, uint8_t class_, uint8
 	}
 	pthread_mutex_unlock(&vdev->ctrl_lock);
 	if (err == -ETIMEDOUT)
-		LOG_ERR("virtio", "%s: control command %u/%u got no answer in %u ms", vdev->ixy.name,
-			class_, command, VIRTIO_CTRL_TIMEOUT_MS);
+		LOG_ERR("virtio", "%s: control command %u/%u got no answer in %u ms",
+			vdev->ixy.name, class_, command, VIRTIO_CTRL_TIMEOUT_MS);
 	else if (err)
 		LOG_ERR("virtio", "%s: device refused control command %u/%u", vdev->ixy.name,
 			class_, command);
@@ -434,13 +434,13 @@ static void virtio_read_stats(struct ixy_device *dev, struct ixy_stats *stats)
 	struct virtio_net_device *vdev = to_virtio(dev);
 	/* Software counters only: a legacy virtio-net device keeps none (5.1). */
 	*stats = (struct ixy_stats){
-		.rx_packets = stat_read(&vdev->rx_stats.packets),
-		.rx_bytes = stat_read(&vdev->rx_stats.bytes),
-		.tx_packets = stat_read(&vdev->tx_stats.packets),
-		.tx_bytes = stat_read(&vdev->tx_stats.bytes),
-		.rx_dropped = stat_read(&vdev->rx_stats.dropped),
-		.rx_crc_errors = 0, /* the device never passes on frames with a bad FCS */
-		.rx_length_errors = stat_read(&vdev->rx_stats.length_errors),
+	    .rx_packets = stat_read(&vdev->rx_stats.packets),
+	    .rx_bytes = stat_read(&vdev->rx_stats.bytes),
+	    .tx_packets = stat_read(&vdev->tx_stats.packets),
+	    .tx_bytes = stat_read(&vdev->tx_stats.bytes),
+	    .rx_dropped = stat_read(&vdev->rx_stats.dropped),
+	    .rx_crc_errors = 0, /* the device never passes on frames with a bad FCS */
+	    .rx_length_errors = stat_read(&vdev->rx_stats.length_errors),
 	};
 }
 
@@ -470,8 +470,8 @@ static int virtio_get_link(struct ixy_device *dev, struct ixy_link *link)
 	 * feature bits), so the speed is reported as 0, unknown. */
 	link->up = true;
 	if (has_feature(vdev, VIRTIO_NET_F_STATUS)) {
-		uint16_t status = pci_bar_read16(&vdev->bar, VIRTIO_PCI_DEVICE_CONFIG +
-								VIRTIO_NET_CONFIG_STATUS);
+		uint16_t status =
+		    pci_bar_read16(&vdev->bar, VIRTIO_PCI_DEVICE_CONFIG + VIRTIO_NET_CONFIG_STATUS);
 		link->up = (status & VIRTIO_NET_S_LINK_UP) != 0;
 	}
 	link->speed_mbps = 0;
@@ -495,10 +495,10 @@ static void virtio_read_config_mac(struct virtio_net_device *vdev, uint8_t mac[E
 	for (int tries = 0; tries < 10; tries++) {
 		for (int i = 0; i < ETHER_ADDR_LEN; i++)
 			mac[i] = pci_bar_read8(&vdev->bar, VIRTIO_PCI_DEVICE_CONFIG +
-								  VIRTIO_NET_CONFIG_MAC + i);
+							       VIRTIO_NET_CONFIG_MAC + i);
 		for (int i = 0; i < ETHER_ADDR_LEN; i++)
 			again[i] = pci_bar_read8(&vdev->bar, VIRTIO_PCI_DEVICE_CONFIG +
-								    VIRTIO_NET_CONFIG_MAC + i);
+								 VIRTIO_NET_CONFIG_MAC + i);
 		if (memcmp(mac, again, ETHER_ADDR_LEN) == 0)
 			return;
 	}
@@ -662,7 +662,8 @@ static int virtio_queue_setup(struct virtio_net_device *vdev, struct virtio_queu
 		uint16_t head = (uint16_t)(s * q->descs_per_buf);
 		for (uint16_t k = 0; k < q->descs_per_buf; k++) {
 			bool last = k + 1 == q->descs_per_buf;
-			q->desc[head + k].flags = (uint16_t)(desc_flags | (last ? 0 : VRING_DESC_F_NEXT));
+			q->desc[head + k].flags =
+			    (uint16_t)(desc_flags | (last ? 0 : VRING_DESC_F_NEXT));
 			q->desc[head + k].next = (uint16_t)(last ? 0 : head + k + 1);
 		}
 		/* Stack order: slot 0 on top, so the first frames use the first slots. */
@@ -720,7 +721,8 @@ struct ixy_device *virtio_net_init(const struct pci_device *pci,
 	pthread_mutex_init(&vdev->ctrl_lock, NULL);
 
 	if (cfg->rx_queues > 1 || cfg->tx_queues > 1)
-		LOG_WARN("virtio", "%s: one queue pair only (no VIRTIO_NET_F_MQ support)", pci->addr);
+		LOG_WARN("virtio", "%s: one queue pair only (no VIRTIO_NET_F_MQ support)",
+			 pci->addr);
 
 	err = pci_enable_bus_master(pci);
 	if (err) {
@@ -784,8 +786,8 @@ struct ixy_device *virtio_net_init(const struct pci_device *pci,
 	if (vdev->region.iova % VRING_LEGACY_ALIGN != 0 ||
 	    (vdev->region.iova + offset) >> (32 + VIRTIO_PCI_QUEUE_ADDR_SHIFT) != 0) {
 		/* QUEUE_ADDRESS is a 32-bit page number: memory above 16 TiB is out of reach. */
-		LOG_ERR("virtio", "%s: ring memory at 0x%llx unusable for a legacy queue", pci->addr,
-			(unsigned long long)vdev->region.iova);
+		LOG_ERR("virtio", "%s: ring memory at 0x%llx unusable for a legacy queue",
+			pci->addr, (unsigned long long)vdev->region.iova);
 		err = -ENOMEM;
 		goto fail_status;
 	}
@@ -861,13 +863,13 @@ fail:
 }
 
 static const struct ixy_device_ops virtio_ops = {
-	.driver_name = "virtio-net",
-	.rx_batch = virtio_rx_batch,
-	.tx_batch = virtio_tx_batch,
-	.read_stats = virtio_read_stats,
-	.set_promisc = virtio_set_promisc,
-	.get_link = virtio_get_link,
-	.get_mac = virtio_get_mac,
-	.set_mac = virtio_set_mac,
-	.close = virtio_close,
+    .driver_name = "virtio-net",
+    .rx_batch = virtio_rx_batch,
+    .tx_batch = virtio_tx_batch,
+    .read_stats = virtio_read_stats,
+    .set_promisc = virtio_set_promisc,
+    .get_link = virtio_get_link,
+    .get_mac = virtio_get_mac,
+    .set_mac = virtio_set_mac,
+    .close = virtio_close,
 };

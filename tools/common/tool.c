@@ -15,9 +15,9 @@
 
 /* Read the clock every this many loop iterations; at TCG speeds that is still many times a
  * millisecond, far finer than the one-second lines and the stop checks need. */
-#define TOOL_CLOCK_EVERY 64u
+#define TOOL_CLOCK_EVERY     64u
 #define TOOL_INPUT_PERIOD_NS 100000000ull /* look at stdin ten times a second */
-#define NS_PER_S 1000000000ull
+#define NS_PER_S	     1000000000ull
 
 /* Set by the signal handler, read by the loop: a sig_atomic_t is all a handler may write. */
 static volatile sig_atomic_t tool_signalled;
@@ -45,8 +45,10 @@ int tool_parse_mac(const char *s, uint8_t mac[ETHER_ADDR_LEN])
 {
 	unsigned int b[ETHER_ADDR_LEN];
 	char trailing;
-	if (!s || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-			 &trailing) != ETHER_ADDR_LEN || strlen(s) != 17)
+	if (!s ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &trailing) != ETHER_ADDR_LEN ||
+	    strlen(s) != 17)
 		return -EINVAL;
 	for (int i = 0; i < ETHER_ADDR_LEN; i++)
 		mac[i] = (uint8_t)b[i];
@@ -103,12 +105,12 @@ void tool_loop_init(struct tool_loop *loop, struct tool_port *ports, unsigned nu
 
 	uint64_t now = tool_now_ns();
 	*loop = (struct tool_loop){
-		.ports = ports,
-		.num_ports = num_ports,
-		.deadline_ns = seconds ? now + seconds * NS_PER_S : 0,
-		.last_print_ns = now,
-		.next_input_ns = now,
-		.stdin_open = true,
+	    .ports = ports,
+	    .num_ports = num_ports,
+	    .deadline_ns = seconds ? now + seconds * NS_PER_S : 0,
+	    .last_print_ns = now,
+	    .next_input_ns = now,
+	    .stdin_open = true,
 	};
 	for (unsigned i = 0; i < num_ports; i++)
 		ixy_read_stats(ports[i].dev, &ports[i].last);
@@ -164,8 +166,8 @@ static void tool_print_rates(struct tool_loop *loop, uint64_t now)
 		double tx_mpps = (double)(s.tx_packets - p->last.tx_packets) / seconds / 1e6;
 		double rx_mbit = (double)(s.rx_bytes - p->last.rx_bytes) * 8 / seconds / 1e6;
 		double tx_mbit = (double)(s.tx_bytes - p->last.tx_bytes) * 8 / seconds / 1e6;
-		printf("[%s] RX: %.2f Mpps, %.1f Mbit/s | TX: %.2f Mpps, %.1f Mbit/s\n", p->dev->name,
-		       rx_mpps, rx_mbit, tx_mpps, tx_mbit);
+		printf("[%s] RX: %.2f Mpps, %.1f Mbit/s | TX: %.2f Mpps, %.1f Mbit/s\n",
+		       p->dev->name, rx_mpps, rx_mbit, tx_mpps, tx_mbit);
 		p->last = s;
 	}
 }

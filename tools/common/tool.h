@@ -48,13 +48,13 @@ struct tool_port {
 struct tool_loop {
 	struct tool_port *ports;
 	unsigned num_ports;
-	uint64_t deadline_ns;   /* 0: no time limit */
+	uint64_t deadline_ns;	/* 0: no time limit */
 	uint64_t last_print_ns; /* time of the previous rate line */
 	uint64_t next_input_ns; /* next time to look at stdin */
-	uint32_t calls;         /* iterations since the clock was last read */
-	bool stdin_open;        /* false after EOF or an error on stdin */
-	bool stop;              /* set by tool_loop_stop() */
-	char line[64];          /* partial line read from stdin */
+	uint32_t calls;		/* iterations since the clock was last read */
+	bool stdin_open;	/* false after EOF or an error on stdin */
+	bool stop;		/* set by tool_loop_stop() */
+	char line[64];		/* partial line read from stdin */
 	uint32_t line_len;
 };
 

@@ -10,7 +10,7 @@
 #include "tool.h"
 
 #define FWD_DEFAULT_BATCH 32
-#define FWD_MAX_BATCH 512
+#define FWD_MAX_BATCH	  512
 
 static void usage(FILE *out)
 {
@@ -21,9 +21,9 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"seconds", required_argument, NULL, 's'}, {"promisc", required_argument, NULL, 'p'},
-		{"force", no_argument, NULL, 'f'},         {"batch", required_argument, NULL, 'b'},
-		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+	    {"seconds", required_argument, NULL, 's'}, {"promisc", required_argument, NULL, 'p'},
+	    {"force", no_argument, NULL, 'f'},	       {"batch", required_argument, NULL, 'b'},
+	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 	};
 	uint64_t seconds = 0, batch = FWD_DEFAULT_BATCH;
 	bool promisc = true, force = false;

@@ -13,19 +13,19 @@
 #include "mempool.h"
 #include "tool.h"
 
-#define PKTGEN_BATCH 32
+#define PKTGEN_BATCH	 32
 #define PKTGEN_POOL_BUFS 1024 /* tx ring plus a batch, with room to spare: one huge page */
-#define PKTGEN_MIN_SIZE 60    /* the Ethernet minimum without FCS */
-#define PKTGEN_MAX_SIZE 1514  /* 1500-byte MTU plus the Ethernet header */
+#define PKTGEN_MIN_SIZE	 60   /* the Ethernet minimum without FCS */
+#define PKTGEN_MAX_SIZE	 1514 /* 1500-byte MTU plus the Ethernet header */
 
 /* Frame layout (offsets in bytes). */
 #define ETH_HDR_LEN 14
-#define IP_HDR_LEN 20
+#define IP_HDR_LEN  20
 #define UDP_HDR_LEN 8
-#define OFF_IP ETH_HDR_LEN
-#define OFF_UDP (OFF_IP + IP_HDR_LEN)
+#define OFF_IP	    ETH_HDR_LEN
+#define OFF_UDP	    (OFF_IP + IP_HDR_LEN)
 #define OFF_PAYLOAD (OFF_UDP + UDP_HDR_LEN)
-#define OFF_SEQ (OFF_PAYLOAD + 4) /* after the "IXYG" magic */
+#define OFF_SEQ	    (OFF_PAYLOAD + 4) /* after the "IXYG" magic */
 static_assert(OFF_SEQ + 8 <= PKTGEN_MIN_SIZE, "magic and sequence fit the smallest frame");
 
 static void put_be16(uint8_t *p, uint16_t v)
@@ -60,11 +60,13 @@ static void build_frame(uint8_t *f, uint32_t size, const uint8_t dst[ETHER_ADDR_
 	memcpy(f + 6, src, ETHER_ADDR_LEN);
 	put_be16(f + 12, 0x0800); /* IPv4 */
 
-	uint8_t *ip = f + OFF_IP; /* RFC 791 3.1 */
-	ip[0] = 0x45;             /* version 4, header length 5 words */
-	put_be16(ip + 2, (uint16_t)(size - ETH_HDR_LEN)); /* total length */
-	ip[8] = 64;                                        /* TTL */
-	ip[9] = 17;                                        /* protocol: UDP */
+	/* IPv4 header (RFC 791 3.1): version 4 and 5 words of header, total length, TTL 64,
+	 * protocol 17 (UDP), addresses, then the header checksum over all of it. */
+	uint8_t *ip = f + OFF_IP;
+	ip[0] = 0x45;
+	put_be16(ip + 2, (uint16_t)(size - ETH_HDR_LEN));
+	ip[8] = 64;
+	ip[9] = 17;
 	memcpy(ip + 12, (const uint8_t[]){10, 0, 0, 1}, 4);
 	memcpy(ip + 16, (const uint8_t[]){10, 0, 0, 2}, 4);
 	put_be16(ip + 10, ipv4_checksum(ip, IP_HDR_LEN));
@@ -97,10 +99,13 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"seconds", required_argument, NULL, 's'}, {"count", required_argument, NULL, 'c'},
-		{"size", required_argument, NULL, 'z'},    {"dst-mac", required_argument, NULL, 'd'},
-		{"force", no_argument, NULL, 'f'},         {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"seconds", required_argument, NULL, 's'},
+	    {"count", required_argument, NULL, 'c'},
+	    {"size", required_argument, NULL, 'z'},
+	    {"dst-mac", required_argument, NULL, 'd'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	uint64_t seconds = 0, count = 0, size = PKTGEN_MIN_SIZE;
 	uint8_t dst_mac[ETHER_ADDR_LEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
@@ -122,8 +127,8 @@ int main(int argc, char **argv)
 			break;
 		case 'z':
 			if (tool_parse_u64(optarg, PKTGEN_MIN_SIZE, PKTGEN_MAX_SIZE, &size)) {
-				fprintf(stderr, "ixy-pktgen: --size wants %d..%d\n", PKTGEN_MIN_SIZE,
-					PKTGEN_MAX_SIZE);
+				fprintf(stderr, "ixy-pktgen: --size wants %d..%d\n",
+					PKTGEN_MIN_SIZE, PKTGEN_MAX_SIZE);
 				return 2;
 			}
 			break;
@@ -190,7 +195,8 @@ int main(int argc, char **argv)
 			put_be64(bufs[i]->data + OFF_SEQ, seq + i);
 		}
 		uint32_t sent = ixy_tx_batch(port.dev, 0, bufs, n);
-		/* Sequence numbers count accepted frames only: the rest are renumbered next time. */
+		/* Sequence numbers count accepted frames only: the rest are renumbered next time.
+		 */
 		seq += sent;
 		if (sent < n)
 			pkt_buf_free_batch(bufs + sent, n - sent);
