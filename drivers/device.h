@@ -61,7 +61,9 @@ struct ixy_device_ops {
 			     uint32_t n);
 	/* Queue up to n frames for sending on queue; returns the number accepted, a prefix of
 	 * bufs. Accepted buffers belong to the driver, which frees them to their pool once sent;
-	 * the rest stay with the caller. */
+	 * the rest stay with the caller. Every call, including one with n == 0 (bufs may then be
+	 * NULL), first returns the buffers of frames already sent to their pools, so a caller
+	 * whose port went idle can still get its buffers back. */
 	uint32_t (*tx_batch)(struct ixy_device *dev, uint16_t queue, struct pkt_buf **bufs,
 			     uint32_t n);
 	void (*read_stats)(struct ixy_device *dev, struct ixy_stats *stats);

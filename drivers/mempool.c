@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,9 @@ struct mempool {
 	pthread_spinlock_t lock;
 	uint32_t free_top;
 	uint32_t *free_stack;
+	/* Set by mempool_free() while buffers are still out (in a caller's hands or another
+	 * device's tx ring): the last buffer to come back releases the pool. Under lock. */
+	bool dying;
 	uint32_t num_bufs;
 	uint32_t buf_size;
 	struct dma_region mem;
@@ -89,17 +93,25 @@ err_pool:
 	return NULL;
 }
 
-void mempool_free(struct mempool *pool)
+static void mempool_destroy(struct mempool *pool)
 {
-	if (!pool)
-		return;
-	if (pool->free_top != pool->num_bufs)
-		LOG_WARN("mempool", "pool freed with %u of %u buffers still out",
-			 pool->num_bufs - pool->free_top, pool->num_bufs);
 	pthread_spin_destroy(&pool->lock);
 	dma_free(&pool->mem);
 	free(pool->free_stack);
 	free(pool);
+}
+
+void mempool_free(struct mempool *pool)
+{
+	if (!pool)
+		return;
+	pthread_spin_lock(&pool->lock);
+	bool all_home = pool->free_top == pool->num_bufs;
+	pool->dying = !all_home;
+	pthread_spin_unlock(&pool->lock);
+	if (all_home)
+		mempool_destroy(pool);
+	/* Otherwise free_run() destroys it when the last buffer comes back. */
 }
 
 uint32_t mempool_data_capacity(const struct mempool *pool)
@@ -149,7 +161,12 @@ static void free_run(struct mempool *pool, struct pkt_buf **bufs, uint32_t n)
 	for (uint32_t i = 0; i < n; i++)
 		pool->free_stack[top++] = bufs[i]->pool_index;
 	__atomic_store_n(&pool->free_top, top, __ATOMIC_RELAXED);
+	/* Only the free that brings the last buffer home sees this true, and after
+	 * mempool_free() nobody allocates, so exactly one thread destroys the pool. */
+	bool release = pool->dying && top == pool->num_bufs;
 	pthread_spin_unlock(&pool->lock);
+	if (release)
+		mempool_destroy(pool);
 }
 
 void pkt_buf_free_batch(struct pkt_buf **bufs, uint32_t n)

@@ -53,7 +53,12 @@ static_assert(offsetof(struct pkt_buf, data) == 128, "data[] starts at byte 128"
  * crosses a huge page. Returns the pool, or NULL with errno (EINVAL, ENOMEM, see dma_alloc()).
  */
 struct mempool *mempool_create(uint32_t num_bufs, uint32_t buf_size);
-/* Free the pool and its memory; every buffer must have come back. NULL is ignored. */
+/*
+ * Release the pool. If buffers are still out (held by a caller, or sitting in another device's
+ * tx ring), the memory is released when the last of them is freed, so a device may be closed
+ * while its received packets are still being sent elsewhere. No allocation may follow this
+ * call. NULL is ignored.
+ */
 void mempool_free(struct mempool *pool);
 
 /* Capacity of data[] in bytes for buffers of this pool. */

@@ -577,17 +577,9 @@ static void virtio_free(struct virtio_net_device *vdev)
 	virtio_queue_free(&vdev->rx);
 	virtio_queue_free(&vdev->tx);
 	virtio_queue_free(&vdev->ctrl);
-	if (vdev->rx_pool) {
-		uint32_t out = mempool_size(vdev->rx_pool) - mempool_free_count(vdev->rx_pool);
-		if (out == 0) {
-			mempool_free(vdev->rx_pool);
-		} else {
-			/* Buffers of this pool are still held elsewhere (the caller, or another
-			 * device's tx ring); freeing the pool would leave them dangling. */
-			LOG_WARN("virtio", "%s: %u rx buffers still in use, leaking their pool",
-				 vdev->ixy.name, out);
-		}
-	}
+	/* Buffers of this pool may still be held elsewhere (the caller, or another device's tx
+	 * ring); mempool_free() then keeps the memory until the last of them comes back. */
+	mempool_free(vdev->rx_pool);
 	dma_free(&vdev->region);
 	pci_unmap_bar(&vdev->bar);
 	pthread_mutex_destroy(&vdev->ctrl_lock);
