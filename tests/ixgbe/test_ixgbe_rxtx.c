@@ -81,8 +81,10 @@ int main(void)
 		}
 		pkt_buf_free_batch(bufs, got);
 		received += got;
-		if (n == 0 && got == 0 && accepted == 0)
-			break; /* stuck: reported below */
+		if (got == 0 && accepted == 0) {
+			fprintf(stderr, "no progress after %u sent, %u received\n", sent, received);
+			break; /* stuck: the checks below fail */
+		}
 	}
 	CHECK_EQ(sent, FRAMES);
 	CHECK_EQ(received, FRAMES);
