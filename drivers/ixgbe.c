@@ -37,17 +37,17 @@
 /* Rx buffers per queue: the ring's, plus as many again held by a tx ring they are forwarded
  * to, plus as many again in the caller's hands. */
 #define IXGBE_RX_POOL_FACTOR 4
-#define IXGBE_RX_BUF_SIZE 2048
+#define IXGBE_RX_BUF_SIZE    2048
 /* Tx descriptors are reclaimed this many at a time (see ixgbe_tx_clean()). */
 #define IXGBE_TX_CLEAN_BATCH 32
 
-#define IXGBE_RESET_TIMEOUT_MS 1000
-#define IXGBE_RESET_SETTLE_MS 10 /* 4.6.3.2: wait at least 10 ms after a global reset */
-#define IXGBE_EEPROM_TIMEOUT_MS 1000
-#define IXGBE_DMA_INIT_TIMEOUT_MS 1000
+#define IXGBE_RESET_TIMEOUT_MS	      1000
+#define IXGBE_RESET_SETTLE_MS	      10 /* 4.6.3.2: wait at least 10 ms after a global reset */
+#define IXGBE_EEPROM_TIMEOUT_MS	      1000
+#define IXGBE_DMA_INIT_TIMEOUT_MS     1000
 #define IXGBE_QUEUE_ENABLE_TIMEOUT_MS 1000
-#define IXGBE_SECRX_TIMEOUT_MS 1000
-#define IXGBE_LINK_TIMEOUT_MS 3000
+#define IXGBE_SECRX_TIMEOUT_MS	      1000
+#define IXGBE_LINK_TIMEOUT_MS	      3000
 
 /* The MAC never accepts a frame over 1518 bytes (+4 with a VLAN tag) while jumbo frames are off
  * (8.2.3.22.13), so with the FCS stripped it writes at most 1518 bytes into a buffer. We tell
@@ -55,7 +55,7 @@
  * holds 2048 - 128 bytes: the frame limit keeps every write inside data[]. */
 #define IXGBE_RX_BSIZEPKT_KB 2
 static_assert(IXGBE_RX_BUF_SIZE - offsetof(struct pkt_buf, data) >=
-		      IXGBE_MAX_FRAME_NO_JUMBO + 4 - IXGBE_FCS_LEN,
+		  IXGBE_MAX_FRAME_NO_JUMBO + 4 - IXGBE_FCS_LEN,
 	      "rx buffers must hold the largest frame the MAC accepts, VLAN-tagged, FCS stripped");
 
 /*
@@ -78,7 +78,7 @@ static_assert(IXGBE_RX_BUF_SIZE - offsetof(struct pkt_buf, data) >=
 enum ixgbe_mac {
 	IXGBE_MAC_82599_SFP, /* 82599 with an SFP+ cage: we program the SFI link mode */
 	IXGBE_MAC_82599,     /* other 82599 PHYs: keep the EEPROM's link mode */
-	IXGBE_MAC_X540,      /* integrated copper PHY negotiates by itself */
+	IXGBE_MAC_X540,	     /* integrated copper PHY negotiates by itself */
 	IXGBE_MAC_X550,
 };
 
@@ -86,7 +86,7 @@ struct ixgbe_rx_queue {
 	volatile union ixgbe_adv_rx_desc *ring;
 	struct pkt_buf **bufs; /* bufs[i]: buffer posted in descriptor i, NULL if none */
 	struct mempool *pool;
-	uint16_t mask;     /* ring size - 1 */
+	uint16_t mask;	   /* ring size - 1 */
 	uint16_t rx_index; /* next descriptor whose DD we check */
 	/* Last value written to RDT. The device owns descriptors rx_index .. tail - 1; tail is
 	 * never allowed to reach rx_index again, so at most size - 1 are posted (RDH == RDT means
@@ -270,8 +270,8 @@ static void ixgbe_accumulate_stats(struct ixgbe_device *dev)
 	s->rx_dropped += missed;
 	s->rx_crc_errors += rd32(dev, IXGBE_CRCERRS);
 	/* Too short (RUC), too long (ROC), or an 802.3 length field that disagrees (RLEC). */
-	s->rx_length_errors += (uint64_t)rd32(dev, IXGBE_RUC) + rd32(dev, IXGBE_ROC) +
-			       rd32(dev, IXGBE_RLEC);
+	s->rx_length_errors +=
+	    (uint64_t)rd32(dev, IXGBE_RUC) + rd32(dev, IXGBE_ROC) + rd32(dev, IXGBE_RLEC);
 }
 
 /* 4.6.3 step 6 and 4.6.5: the statistics registers clear on read, so reading them all once
@@ -349,9 +349,9 @@ static void ixgbe_tx_queue_free(struct ixgbe_tx_queue *q)
 /* The RSS key: the example key of Microsoft's RSS specification, which is also the key of the
  * 82599's hash examples (7.1.2.8.1), so hashes can be checked against published values. */
 static const uint8_t ixgbe_rss_key[IXGBE_RSSRK_REGS * 4] = {
-	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
-	0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
-	0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+    0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+    0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+    0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
 };
 
 /* RSS (7.1.2.8): hash IPv4/IPv6 addresses and TCP/UDP ports with the key above, spread the
@@ -372,7 +372,7 @@ static void ixgbe_setup_rss(const struct ixgbe_device *dev)
 	}
 	wr32(dev, IXGBE_MRQC,
 	     IXGBE_MRQC_MRQE_RSS | IXGBE_MRQC_IPV4 | IXGBE_MRQC_TCP_IPV4 | IXGBE_MRQC_UDP_IPV4 |
-		     IXGBE_MRQC_IPV6 | IXGBE_MRQC_TCP_IPV6 | IXGBE_MRQC_UDP_IPV6);
+		 IXGBE_MRQC_IPV6 | IXGBE_MRQC_TCP_IPV6 | IXGBE_MRQC_UDP_IPV6);
 	/* Descriptors carry the RSS hash instead of the fragment checksum (8.2.3.7.5). */
 	set_bits(dev, IXGBE_RXCSUM, IXGBE_RXCSUM_PCSD);
 }
@@ -647,8 +647,9 @@ struct ixy_device *ixgbe_init(const struct pci_device *pci, const struct ixy_dev
 	 * IXY_MAX_QUEUES. */
 	if (rx_queues > IXY_MAX_QUEUES || tx_queues > IXY_MAX_QUEUES || !valid_ring_size(rx_ring) ||
 	    !valid_ring_size(tx_ring)) {
-		LOG_ERR("ixgbe", "%s: bad config: %u/%u queues, rings %u/%u (queues 1..%u, rings a "
-				 "power of two in %u..%u)",
+		LOG_ERR("ixgbe",
+			"%s: bad config: %u/%u queues, rings %u/%u (queues 1..%u, rings a "
+			"power of two in %u..%u)",
 			pci->addr, rx_queues, tx_queues, rx_ring, tx_ring, IXY_MAX_QUEUES,
 			IXGBE_MIN_RING_SIZE, IXGBE_MAX_RING_SIZE);
 		errno = EINVAL;
@@ -727,7 +728,8 @@ static uint32_t ixgbe_rx_batch(struct ixy_device *ixy, uint16_t queue, struct pk
 			continue;
 		}
 		buf->len = desc->wb.length;
-		buf->rss_hash = (desc->wb.pkt_info & IXGBE_RXD_RSS_TYPE_MASK) ? desc->wb.rss_hash : 0;
+		buf->rss_hash =
+		    (desc->wb.pkt_info & IXGBE_RXD_RSS_TYPE_MASK) ? desc->wb.rss_hash : 0;
 		buf->rx_queue = queue;
 		bufs[got++] = buf;
 	}
@@ -877,8 +879,8 @@ static int ixgbe_set_mac(struct ixy_device *ixy, const uint8_t mac[ETHER_ADDR_LE
 	struct ixgbe_device *dev = to_ixgbe(ixy);
 	if (mac[0] & 1) /* a group address cannot be a station address */
 		return -EINVAL;
-	uint32_t ral = mac[0] | (uint32_t)mac[1] << 8 | (uint32_t)mac[2] << 16 |
-		       (uint32_t)mac[3] << 24;
+	uint32_t ral =
+	    mac[0] | (uint32_t)mac[1] << 8 | (uint32_t)mac[2] << 16 | (uint32_t)mac[3] << 24;
 	uint32_t rah = mac[4] | (uint32_t)mac[5] << 8;
 	/* Invalidate the entry while its two halves disagree, then write it valid (AV). */
 	wr32(dev, IXGBE_RAH(0), 0);
@@ -893,13 +895,13 @@ static void ixgbe_close(struct ixy_device *ixy)
 }
 
 static const struct ixy_device_ops ixgbe_ops = {
-	.driver_name = "ixgbe",
-	.rx_batch = ixgbe_rx_batch,
-	.tx_batch = ixgbe_tx_batch,
-	.read_stats = ixgbe_read_stats,
-	.set_promisc = ixgbe_set_promisc,
-	.get_link = ixgbe_get_link,
-	.get_mac = ixgbe_get_mac,
-	.set_mac = ixgbe_set_mac,
-	.close = ixgbe_close,
+    .driver_name = "ixgbe",
+    .rx_batch = ixgbe_rx_batch,
+    .tx_batch = ixgbe_tx_batch,
+    .read_stats = ixgbe_read_stats,
+    .set_promisc = ixgbe_set_promisc,
+    .get_link = ixgbe_get_link,
+    .get_mac = ixgbe_get_mac,
+    .set_mac = ixgbe_set_mac,
+    .close = ixgbe_close,
 };

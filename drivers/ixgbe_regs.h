@@ -20,26 +20,26 @@
 /* ---- General control and status (8.2.3.1) ---- */
 
 /* Device Control, 8.2.3.1.1 */
-#define IXGBE_CTRL 0x00000
-#define IXGBE_CTRL_MASTER_DISABLE (1u << 2) /* PCIe master disable: stop issuing DMA */
-#define IXGBE_CTRL_LRST (1u << 3)           /* link reset, self-clearing */
-#define IXGBE_CTRL_RST (1u << 26)           /* device (software) reset, self-clearing */
-#define IXGBE_CTRL_RST_MASK (IXGBE_CTRL_LRST | IXGBE_CTRL_RST)
+#define IXGBE_CTRL		  0x00000
+#define IXGBE_CTRL_MASTER_DISABLE (1u << 2)  /* PCIe master disable: stop issuing DMA */
+#define IXGBE_CTRL_LRST		  (1u << 3)  /* link reset, self-clearing */
+#define IXGBE_CTRL_RST		  (1u << 26) /* device (software) reset, self-clearing */
+#define IXGBE_CTRL_RST_MASK	  (IXGBE_CTRL_LRST | IXGBE_CTRL_RST)
 
 /* Device Status, 8.2.3.1.2 */
-#define IXGBE_STATUS 0x00008
+#define IXGBE_STATUS		   0x00008
 #define IXGBE_STATUS_MASTER_ENABLE (1u << 19) /* GIO master enable status: DMA still pending */
 
 /* Extended Device Control, 8.2.3.1.3 */
-#define IXGBE_CTRL_EXT 0x00018
-#define IXGBE_CTRL_EXT_NS_DIS (1u << 16)   /* no-snoop disable */
+#define IXGBE_CTRL_EXT		0x00018
+#define IXGBE_CTRL_EXT_NS_DIS	(1u << 16) /* no-snoop disable */
 #define IXGBE_CTRL_EXT_DRV_LOAD (1u << 28) /* driver loaded (tells firmware we own the port) */
 
 /* ---- EEPROM (8.2.3.2) ---- */
 
 /* EEPROM/Flash Control, 8.2.3.2.1 */
-#define IXGBE_EEC 0x10010
-#define IXGBE_EEC_PRES (1u << 8)    /* EEPROM present */
+#define IXGBE_EEC	  0x10010
+#define IXGBE_EEC_PRES	  (1u << 8) /* EEPROM present */
 #define IXGBE_EEC_AUTO_RD (1u << 9) /* auto-read of the EEPROM done after reset */
 
 /* ---- Interrupts (8.2.3.5) ---- */
@@ -48,61 +48,62 @@
 #define IXGBE_EICR 0x00800
 /* Extended Interrupt Mask Clear, 8.2.3.5.4: writing 1 masks that cause. Bits 30:0 are the
  * causes; bit 31 is reserved. */
-#define IXGBE_EIMC 0x00888
+#define IXGBE_EIMC     0x00888
 #define IXGBE_EIMC_ALL 0x7fffffffu
 
 /* ---- Receive DMA (8.2.3.8); per queue n = 0..63 at 0x01000 + 0x40 * n ---- */
 
 #define IXGBE_RDBAL(n) (0x01000 + 0x40 * (n)) /* 8.2.3.8.1 descriptor base, low 32 bits */
 #define IXGBE_RDBAH(n) (0x01004 + 0x40 * (n)) /* 8.2.3.8.2 descriptor base, high 32 bits */
-#define IXGBE_RDLEN(n) (0x01008 + 0x40 * (n)) /* 8.2.3.8.3 ring length in bytes, multiple of 128 */
+#define IXGBE_RDLEN(n) (0x01008 + 0x40 * (n)) /* 8.2.3.8.3 ring length in bytes, multiple of 128   \
+					       */
 #define IXGBE_RDH(n) (0x01010 + 0x40 * (n))   /* 8.2.3.8.4 head, owned by the device */
 #define IXGBE_RDT(n) (0x01018 + 0x40 * (n))   /* 8.2.3.8.5 tail, owned by software */
 
 /* Receive Descriptor Control, 8.2.3.8.6 */
-#define IXGBE_RXDCTL(n) (0x01028 + 0x40 * (n))
+#define IXGBE_RXDCTL(n)	    (0x01028 + 0x40 * (n))
 #define IXGBE_RXDCTL_ENABLE (1u << 25)
 
 /* Split Receive Control, 8.2.3.8.7 */
-#define IXGBE_SRRCTL(n) (0x01014 + 0x40 * (n))
-#define IXGBE_SRRCTL_BSIZEPKT_SHIFT 0 /* bits 4:0, packet buffer size in 1 KB units */
-#define IXGBE_SRRCTL_BSIZEPKT_MASK 0x1fu
-#define IXGBE_SRRCTL_BSIZEPKT_UNIT 1024u
-#define IXGBE_SRRCTL_DESCTYPE_MASK (7u << 25)    /* bits 27:25 */
+#define IXGBE_SRRCTL(n)		      (0x01014 + 0x40 * (n))
+#define IXGBE_SRRCTL_BSIZEPKT_SHIFT   0 /* bits 4:0, packet buffer size in 1 KB units */
+#define IXGBE_SRRCTL_BSIZEPKT_MASK    0x1fu
+#define IXGBE_SRRCTL_BSIZEPKT_UNIT    1024u
+#define IXGBE_SRRCTL_DESCTYPE_MASK    (7u << 25) /* bits 27:25 */
 #define IXGBE_SRRCTL_DESCTYPE_ADV_ONE (1u << 25) /* 001b: advanced, one buffer */
-#define IXGBE_SRRCTL_DROP_EN (1u << 28) /* drop when the queue has no descriptor */
+#define IXGBE_SRRCTL_DROP_EN	      (1u << 28) /* drop when the queue has no descriptor */
 
 /* Rx DCA Control, 8.2.3.11.1 */
-#define IXGBE_DCA_RXCTRL(n) (0x0100c + 0x40 * (n))
+#define IXGBE_DCA_RXCTRL(n)	     (0x0100c + 0x40 * (n))
 #define IXGBE_DCA_RXCTRL_DESC_WRO_EN (1u << 12) /* 4.6.7 asks to clear it */
 
 /* Queue Packets Received Drop Count, per queue, clear on read (statistics, 8.2.3.23) */
 #define IXGBE_QPRDC(n) (0x01430 + 0x40 * (n))
 
 /* Receive DMA Control, 8.2.3.8.8 */
-#define IXGBE_RDRXCTL 0x02f00
-#define IXGBE_RDRXCTL_CRCSTRIP (1u << 1)
-#define IXGBE_RDRXCTL_DMAIDONE (1u << 3)             /* DMA init done after reset */
+#define IXGBE_RDRXCTL		       0x02f00
+#define IXGBE_RDRXCTL_CRCSTRIP	       (1u << 1)
+#define IXGBE_RDRXCTL_DMAIDONE	       (1u << 3)     /* DMA init done after reset */
 #define IXGBE_RDRXCTL_RSCFRSTSIZE_MASK (0x1fu << 17) /* bits 21:17, must be 0 (4.6.7) */
-#define IXGBE_RDRXCTL_RSCACKC (1u << 25)             /* must be 1 (4.6.7) */
-#define IXGBE_RDRXCTL_FCOE_WRFIX (1u << 26)          /* must be 1 (4.6.7) */
+#define IXGBE_RDRXCTL_RSCACKC	       (1u << 25)    /* must be 1 (4.6.7) */
+#define IXGBE_RDRXCTL_FCOE_WRFIX       (1u << 26)    /* must be 1 (4.6.7) */
 
 /* Receive Control, 8.2.3.8.10 */
-#define IXGBE_RXCTRL 0x03000
+#define IXGBE_RXCTRL	  0x03000
 #define IXGBE_RXCTRL_RXEN (1u << 0)
 
 /* Rx Packet Buffer Size, 8.2.3.8.9 (n = 0..7, one per traffic class); size in KB at 19:10 */
-#define IXGBE_RXPBSIZE(n) (0x03c00 + 4 * (n))
+#define IXGBE_RXPBSIZE(n)  (0x03c00 + 4 * (n))
 #define IXGBE_PBSIZE_SHIFT 10
 
 /* ---- Receive filters (8.2.3.7) ---- */
 
 /* Receive Checksum Control, 8.2.3.7.5 */
-#define IXGBE_RXCSUM 0x05000
+#define IXGBE_RXCSUM	  0x05000
 #define IXGBE_RXCSUM_PCSD (1u << 13) /* write the RSS hash, not the fragment checksum */
 
 /* Filter Control, 8.2.3.7.1 */
-#define IXGBE_FCTRL 0x05080
+#define IXGBE_FCTRL	0x05080
 #define IXGBE_FCTRL_SBP (1u << 1)  /* store bad packets */
 #define IXGBE_FCTRL_MPE (1u << 8)  /* multicast promiscuous */
 #define IXGBE_FCTRL_UPE (1u << 9)  /* unicast promiscuous */
@@ -116,89 +117,89 @@
 #define IXGBE_RAH_AV (1u << 31) /* address valid */
 
 /* Multicast Table Array, 8.2.3.7.7 (n = 0..127) */
-#define IXGBE_MTA(n) (0x05200 + 4 * (n))
+#define IXGBE_MTA(n)	(0x05200 + 4 * (n))
 #define IXGBE_MTA_COUNT 128
 
 /* Multiple Receive Queues Command, 8.2.3.7.12 (82598 alias 0x05818) */
-#define IXGBE_MRQC 0x0ec80
+#define IXGBE_MRQC	     0x0ec80
 #define IXGBE_MRQC_MRQE_MASK 0xfu
-#define IXGBE_MRQC_MRQE_RSS 0x1u /* 0001b: RSS only, no DCB, no virtualization */
-#define IXGBE_MRQC_TCP_IPV4 (1u << 16)
-#define IXGBE_MRQC_IPV4 (1u << 17)
-#define IXGBE_MRQC_IPV6 (1u << 20)
-#define IXGBE_MRQC_TCP_IPV6 (1u << 21)
-#define IXGBE_MRQC_UDP_IPV4 (1u << 22)
-#define IXGBE_MRQC_UDP_IPV6 (1u << 23)
+#define IXGBE_MRQC_MRQE_RSS  0x1u /* 0001b: RSS only, no DCB, no virtualization */
+#define IXGBE_MRQC_TCP_IPV4  (1u << 16)
+#define IXGBE_MRQC_IPV4	     (1u << 17)
+#define IXGBE_MRQC_IPV6	     (1u << 20)
+#define IXGBE_MRQC_TCP_IPV6  (1u << 21)
+#define IXGBE_MRQC_UDP_IPV4  (1u << 22)
+#define IXGBE_MRQC_UDP_IPV6  (1u << 23)
 
 /* Redirection Table, 8.2.3.7.13 (82598 alias 0x05c00): 32 registers of four one-byte entries,
  * 128 entries in all; entry i is byte i % 4 of RETA[i / 4], its bits 3:0 the queue. The
  * hash's 7 low bits index it (7.1.2.8). */
-#define IXGBE_RETA(n) (0x0eb00 + 4 * (n))
-#define IXGBE_RETA_REGS 32
+#define IXGBE_RETA(n)	   (0x0eb00 + 4 * (n))
+#define IXGBE_RETA_REGS	   32
 #define IXGBE_RETA_ENTRIES 128
 
 /* RSS Random Key, 8.2.3.7.14 (82598 alias 0x05c80): 10 registers, 40 bytes; key byte 0 is
  * bits 7:0 of RSSRK[0]. */
-#define IXGBE_RSSRK(n) (0x0eb80 + 4 * (n))
+#define IXGBE_RSSRK(n)	 (0x0eb80 + 4 * (n))
 #define IXGBE_RSSRK_REGS 10
 
 /* ---- MAC (8.2.3.22) ---- */
 
 /* MAC Core Control 0, 8.2.3.22.8 */
-#define IXGBE_HLREG0 0x04240
-#define IXGBE_HLREG0_TXCRCEN (1u << 0)   /* append the FCS on transmit */
+#define IXGBE_HLREG0	       0x04240
+#define IXGBE_HLREG0_TXCRCEN   (1u << 0) /* append the FCS on transmit */
 #define IXGBE_HLREG0_RXCRCSTRP (1u << 1) /* strip the FCS on receive */
-#define IXGBE_HLREG0_JUMBOEN (1u << 2)
-#define IXGBE_HLREG0_TXPADEN (1u << 10) /* pad short frames to 64 bytes */
+#define IXGBE_HLREG0_JUMBOEN   (1u << 2)
+#define IXGBE_HLREG0_TXPADEN   (1u << 10) /* pad short frames to 64 bytes */
 
 /* Max Frame Size, 8.2.3.22.13: MFS bits 31:16, used only with HLREG0.JUMBOEN; otherwise the
  * MAC takes frames up to 1518 bytes with FCS, +4 for a VLAN tag. */
-#define IXGBE_MAXFRS 0x04268
+#define IXGBE_MAXFRS		 0x04268
 #define IXGBE_MAX_FRAME_NO_JUMBO 1518
 
 /* Auto-Negotiation Control, 8.2.3.22.19 */
-#define IXGBE_AUTOC 0x042a0
-#define IXGBE_AUTOC_RESTART_AN (1u << 12)
-#define IXGBE_AUTOC_LMS_SHIFT 13 /* link mode select, bits 15:13 */
-#define IXGBE_AUTOC_LMS_MASK (7u << IXGBE_AUTOC_LMS_SHIFT)
+#define IXGBE_AUTOC		   0x042a0
+#define IXGBE_AUTOC_RESTART_AN	   (1u << 12)
+#define IXGBE_AUTOC_LMS_SHIFT	   13 /* link mode select, bits 15:13 */
+#define IXGBE_AUTOC_LMS_MASK	   (7u << IXGBE_AUTOC_LMS_SHIFT)
 #define IXGBE_AUTOC_LMS_10G_SERIAL (3u << IXGBE_AUTOC_LMS_SHIFT) /* 011b: 10 GbE serial (SFI) */
 
 /* Link Status, 8.2.3.22.20 */
-#define IXGBE_LINKS 0x042a4
-#define IXGBE_LINKS_UP (1u << 30)
+#define IXGBE_LINKS		0x042a4
+#define IXGBE_LINKS_UP		(1u << 30)
 #define IXGBE_LINKS_SPEED_SHIFT 28 /* bits 29:28 */
-#define IXGBE_LINKS_SPEED_MASK (3u << IXGBE_LINKS_SPEED_SHIFT)
-#define IXGBE_LINKS_SPEED_100M (1u << IXGBE_LINKS_SPEED_SHIFT)
-#define IXGBE_LINKS_SPEED_1G (2u << IXGBE_LINKS_SPEED_SHIFT)
-#define IXGBE_LINKS_SPEED_10G (3u << IXGBE_LINKS_SPEED_SHIFT)
+#define IXGBE_LINKS_SPEED_MASK	(3u << IXGBE_LINKS_SPEED_SHIFT)
+#define IXGBE_LINKS_SPEED_100M	(1u << IXGBE_LINKS_SPEED_SHIFT)
+#define IXGBE_LINKS_SPEED_1G	(2u << IXGBE_LINKS_SPEED_SHIFT)
+#define IXGBE_LINKS_SPEED_10G	(3u << IXGBE_LINKS_SPEED_SHIFT)
 
 /* Auto-Negotiation Control 2, 8.2.3.22.21 */
-#define IXGBE_AUTOC2 0x042a8
+#define IXGBE_AUTOC2		      0x042a8
 #define IXGBE_AUTOC2_10G_SERIAL_SHIFT 16 /* 10G PMA/PMD serial, bits 17:16 */
-#define IXGBE_AUTOC2_10G_SERIAL_MASK (3u << IXGBE_AUTOC2_10G_SERIAL_SHIFT)
-#define IXGBE_AUTOC2_10G_SFI (2u << IXGBE_AUTOC2_10G_SERIAL_SHIFT) /* 10b: SFI */
+#define IXGBE_AUTOC2_10G_SERIAL_MASK  (3u << IXGBE_AUTOC2_10G_SERIAL_SHIFT)
+#define IXGBE_AUTOC2_10G_SFI	      (2u << IXGBE_AUTOC2_10G_SERIAL_SHIFT) /* 10b: SFI */
 
 /* ---- Transmit DMA (8.2.3.9); per queue n = 0..127 at 0x06000 + 0x40 * n ---- */
 
-#define IXGBE_DMATXCTL 0x04a80 /* 8.2.3.9.2 */
+#define IXGBE_DMATXCTL	  0x04a80 /* 8.2.3.9.2 */
 #define IXGBE_DMATXCTL_TE (1u << 0)
 
 #define IXGBE_TDBAL(n) (0x06000 + 0x40 * (n)) /* 8.2.3.9.5 */
 #define IXGBE_TDBAH(n) (0x06004 + 0x40 * (n)) /* 8.2.3.9.6 */
 #define IXGBE_TDLEN(n) (0x06008 + 0x40 * (n)) /* 8.2.3.9.7 */
-#define IXGBE_TDH(n) (0x06010 + 0x40 * (n))   /* 8.2.3.9.8 */
-#define IXGBE_TDT(n) (0x06018 + 0x40 * (n))   /* 8.2.3.9.9 */
+#define IXGBE_TDH(n)   (0x06010 + 0x40 * (n)) /* 8.2.3.9.8 */
+#define IXGBE_TDT(n)   (0x06018 + 0x40 * (n)) /* 8.2.3.9.9 */
 
 /* Transmit Descriptor Control, 8.2.3.9.10 */
-#define IXGBE_TXDCTL(n) (0x06028 + 0x40 * (n))
+#define IXGBE_TXDCTL(n)		   (0x06028 + 0x40 * (n))
 #define IXGBE_TXDCTL_PTHRESH_SHIFT 0  /* prefetch threshold, bits 6:0 */
 #define IXGBE_TXDCTL_HTHRESH_SHIFT 8  /* host threshold, bits 14:8 */
 #define IXGBE_TXDCTL_WTHRESH_SHIFT 16 /* write-back threshold, bits 22:16 */
-#define IXGBE_TXDCTL_WTHRESH_MASK (0x7fu << IXGBE_TXDCTL_WTHRESH_SHIFT)
-#define IXGBE_TXDCTL_ENABLE (1u << 25)
+#define IXGBE_TXDCTL_WTHRESH_MASK  (0x7fu << IXGBE_TXDCTL_WTHRESH_SHIFT)
+#define IXGBE_TXDCTL_ENABLE	   (1u << 25)
 
 /* DCB Transmit Descriptor Plane Control and Status, 8.2.3.10.2 */
-#define IXGBE_RTTDCS 0x04900
+#define IXGBE_RTTDCS	    0x04900
 #define IXGBE_RTTDCS_ARBDIS (1u << 6) /* arbiter disable, while tx buffers are resized */
 
 /* Transmit Packet Buffer Size, 8.2.3.9.13 (n = 0..7); size in KB at bits 19:10 */
@@ -209,27 +210,27 @@
 
 /* ---- Security block (8.2.3.12), on the receive path ---- */
 
-#define IXGBE_SECRXCTRL 0x08d00 /* 8.2.3.12.5 */
+#define IXGBE_SECRXCTRL	       0x08d00 /* 8.2.3.12.5 */
 #define IXGBE_SECRXCTRL_RX_DIS (1u << 1)
-#define IXGBE_SECRXSTAT 0x08d04 /* 8.2.3.12.6 */
-#define IXGBE_SECRXSTAT_RDY (1u << 0) /* security rx path empty */
+#define IXGBE_SECRXSTAT	       0x08d04	 /* 8.2.3.12.6 */
+#define IXGBE_SECRXSTAT_RDY    (1u << 0) /* security rx path empty */
 
 /* ---- Statistics (8.2.3.23): all clear on read ---- */
 
-#define IXGBE_CRCERRS 0x04000 /* CRC error count */
-#define IXGBE_RLEC 0x04040    /* receive length error count */
-#define IXGBE_MPC(n) (0x03fa0 + 4 * (n)) /* missed packets, per packet buffer n = 0..7 */
+#define IXGBE_CRCERRS  0x04000		   /* CRC error count */
+#define IXGBE_RLEC     0x04040		   /* receive length error count */
+#define IXGBE_MPC(n)   (0x03fa0 + 4 * (n)) /* missed packets, per packet buffer n = 0..7 */
 #define IXGBE_MPC_REGS 8
-#define IXGBE_GPRC 0x04074  /* good packets received */
-#define IXGBE_GPTC 0x04080  /* good packets transmitted */
+#define IXGBE_GPRC     0x04074 /* good packets received */
+#define IXGBE_GPTC     0x04080 /* good packets transmitted */
 /* Good octets received/transmitted, 36 bits split low/high; they count from the destination
  * address through the FCS, so each frame adds its length plus 4. */
-#define IXGBE_GORCL 0x04088
-#define IXGBE_GORCH 0x0408c
-#define IXGBE_GOTCL 0x04090
-#define IXGBE_GOTCH 0x04094
-#define IXGBE_RUC 0x040a4 /* receive undersize count */
-#define IXGBE_ROC 0x040ac /* receive oversize count */
+#define IXGBE_GORCL   0x04088
+#define IXGBE_GORCH   0x0408c
+#define IXGBE_GOTCL   0x04090
+#define IXGBE_GOTCH   0x04094
+#define IXGBE_RUC     0x040a4 /* receive undersize count */
+#define IXGBE_ROC     0x040ac /* receive oversize count */
 #define IXGBE_FCS_LEN 4
 
 /* ---- Advanced receive descriptor, 7.1.6 ---- */
@@ -242,11 +243,11 @@ struct ixgbe_adv_rx_read {
 
 /* Write-back format, 7.1.6.2: what the device writes over it. */
 struct ixgbe_adv_rx_wb {
-	uint16_t pkt_info;   /* bits 3:0 RSS type, 16:4 packet type (low part) */
-	uint16_t hdr_info;   /* header length, split-header bit */
-	uint32_t rss_hash;   /* RSS hash (with RXCSUM.PCSD set) */
+	uint16_t pkt_info;     /* bits 3:0 RSS type, 16:4 packet type (low part) */
+	uint16_t hdr_info;     /* header length, split-header bit */
+	uint32_t rss_hash;     /* RSS hash (with RXCSUM.PCSD set) */
 	uint32_t status_error; /* bits 19:0 extended status, 31:20 extended errors */
-	uint16_t length;     /* PKT_LEN: bytes written to the packet buffer */
+	uint16_t length;       /* PKT_LEN: bytes written to the packet buffer */
 	uint16_t vlan;
 };
 
@@ -259,15 +260,15 @@ static_assert(offsetof(struct ixgbe_adv_rx_wb, rss_hash) == 4, "7.1.6.2: RSS has
 static_assert(offsetof(struct ixgbe_adv_rx_wb, status_error) == 8, "7.1.6.2: status at byte 8");
 static_assert(offsetof(struct ixgbe_adv_rx_wb, length) == 12, "7.1.6.2: PKT_LEN at byte 12");
 
-#define IXGBE_RXD_STAT_DD (1u << 0)  /* descriptor done */
-#define IXGBE_RXD_STAT_EOP (1u << 1) /* end of packet */
-#define IXGBE_RXD_RSS_TYPE_MASK 0xfu /* pkt_info bits 3:0, 7.1.6.2 */
+#define IXGBE_RXD_STAT_DD	(1u << 0) /* descriptor done */
+#define IXGBE_RXD_STAT_EOP	(1u << 1) /* end of packet */
+#define IXGBE_RXD_RSS_TYPE_MASK 0xfu	  /* pkt_info bits 3:0, 7.1.6.2 */
 /* RSS type values, 7.1.6.2 */
-#define IXGBE_RSS_TYPE_NONE 0x0
+#define IXGBE_RSS_TYPE_NONE	0x0
 #define IXGBE_RSS_TYPE_TCP_IPV4 0x1
-#define IXGBE_RSS_TYPE_IPV4 0x2
+#define IXGBE_RSS_TYPE_IPV4	0x2
 #define IXGBE_RSS_TYPE_TCP_IPV6 0x3
-#define IXGBE_RSS_TYPE_IPV6 0x5
+#define IXGBE_RSS_TYPE_IPV6	0x5
 #define IXGBE_RSS_TYPE_UDP_IPV4 0x7
 #define IXGBE_RSS_TYPE_UDP_IPV6 0x8
 
@@ -275,7 +276,7 @@ static_assert(offsetof(struct ixgbe_adv_rx_wb, length) == 12, "7.1.6.2: PKT_LEN 
 
 struct ixgbe_adv_tx_read {
 	uint64_t buffer_addr;
-	uint32_t cmd_type_len; /* DTALEN 15:0, DTYP 23:20, DCMD 31:24 */
+	uint32_t cmd_type_len;	/* DTALEN 15:0, DTYP 23:20, DCMD 31:24 */
 	uint32_t olinfo_status; /* STA 3:0, IDX 6:4, CC 7, POPTS 13:8, PAYLEN 31:14 */
 };
 
@@ -293,14 +294,14 @@ union ixgbe_adv_tx_desc {
 static_assert(sizeof(union ixgbe_adv_tx_desc) == 16, "7.2.3.2.4: descriptors are 16 bytes");
 static_assert(offsetof(struct ixgbe_adv_tx_wb, status) == 12, "7.2.3.2.4: STA in byte 12");
 
-#define IXGBE_TXD_DTALEN_MASK 0xffffu
-#define IXGBE_TXD_DTYP_DATA (3u << 20) /* 0011b: advanced data descriptor */
-#define IXGBE_TXD_DTYP_MASK (0xfu << 20)
-#define IXGBE_TXD_CMD_EOP (1u << 24)  /* end of packet */
-#define IXGBE_TXD_CMD_IFCS (1u << 25) /* insert FCS */
-#define IXGBE_TXD_CMD_RS (1u << 27)   /* report status: write back DD */
-#define IXGBE_TXD_CMD_DEXT (1u << 29) /* descriptor extension: advanced format */
+#define IXGBE_TXD_DTALEN_MASK  0xffffu
+#define IXGBE_TXD_DTYP_DATA    (3u << 20) /* 0011b: advanced data descriptor */
+#define IXGBE_TXD_DTYP_MASK    (0xfu << 20)
+#define IXGBE_TXD_CMD_EOP      (1u << 24) /* end of packet */
+#define IXGBE_TXD_CMD_IFCS     (1u << 25) /* insert FCS */
+#define IXGBE_TXD_CMD_RS       (1u << 27) /* report status: write back DD */
+#define IXGBE_TXD_CMD_DEXT     (1u << 29) /* descriptor extension: advanced format */
 #define IXGBE_TXD_PAYLEN_SHIFT 14
-#define IXGBE_TXD_STAT_DD (1u << 0)
+#define IXGBE_TXD_STAT_DD      (1u << 0)
 
 #endif

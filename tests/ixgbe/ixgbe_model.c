@@ -15,17 +15,17 @@
 #include "ixgbe_regs.h"
 #include "memory.h"
 
-#define BAR0_SIZE 0x20000u /* 128 KB of registers (9.3.6.1, BAR0 memory space) */
-#define MODEL_QUEUES 16    /* queues the model implements; the 82599 has 128 */
-#define TRACE_MAX 200000   /* accesses kept for ixgbe_model_trace() */
+#define BAR0_SIZE    0x20000u /* 128 KB of registers (9.3.6.1, BAR0 memory space) */
+#define MODEL_QUEUES 16	      /* queues the model implements; the 82599 has 128 */
+#define TRACE_MAX    200000   /* accesses kept for ixgbe_model_trace() */
 /* Reads of a polled bit before it appears: the driver must poll, not read once. */
-#define POLLS_BEFORE_DONE 2
+#define POLLS_BEFORE_DONE     2
 #define LINKS_READS_BEFORE_UP 3
 
 /* Reset values the model gives (8.2.3.x "initial value"; EEPROM-loaded where it says so). */
-#define HLREG0_RESET (IXGBE_HLREG0_TXCRCEN | IXGBE_HLREG0_RXCRCSTRP | IXGBE_HLREG0_TXPADEN)
-#define RDRXCTL_RESET (0x8u << 17) /* RSCFRSTSIZE = 0x8, CRCStrip = 0 */
-#define AUTOC_RESET (4u << IXGBE_AUTOC_LMS_SHIFT) /* EEPROM: KX/KX4/KR auto-negotiation */
+#define HLREG0_RESET  (IXGBE_HLREG0_TXCRCEN | IXGBE_HLREG0_RXCRCSTRP | IXGBE_HLREG0_TXPADEN)
+#define RDRXCTL_RESET (0x8u << 17)		    /* RSCFRSTSIZE = 0x8, CRCStrip = 0 */
+#define AUTOC_RESET   (4u << IXGBE_AUTOC_LMS_SHIFT) /* EEPROM: KX/KX4/KR auto-negotiation */
 
 struct ixgbe_model {
 	uint32_t regs[BAR0_SIZE / 4];
@@ -33,11 +33,11 @@ struct ixgbe_model {
 	uint8_t mac[6];
 	bool no_link;
 
-	bool in_reset;       /* CTRL.RST set: only CTRL may be read */
+	bool in_reset;	      /* CTRL.RST set: only CTRL may be read */
 	unsigned reset_polls; /* CTRL reads left before RST clears */
 	unsigned eeprom_polls;
 	unsigned dma_init_polls;
-	bool link_training;  /* link setup started, LINKS reads count down */
+	bool link_training; /* link setup started, LINKS reads count down */
 	unsigned link_polls;
 	unsigned rx_enable_polls[MODEL_QUEUES];
 	unsigned tx_enable_polls[MODEL_QUEUES];
@@ -58,7 +58,7 @@ struct ixgbe_model {
 };
 
 static void model_fail(struct ixgbe_model *m, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void model_fail(struct ixgbe_model *m, const char *fmt, ...)
 {
@@ -85,7 +85,8 @@ static void *model_dma(struct ixgbe_model *m, uint64_t iova, size_t len, const c
 {
 	void *virt = memory_iova_to_virt(iova, len);
 	if (!virt)
-		model_fail(m, "%s: DMA to 0x%llx (+%zu bytes) is outside memory the driver allocated",
+		model_fail(m,
+			   "%s: DMA to 0x%llx (+%zu bytes) is outside memory the driver allocated",
 			   what, (unsigned long long)iova, len);
 	return virt;
 }
@@ -122,8 +123,8 @@ static void model_reset(struct ixgbe_model *m)
 	*reg(m, IXGBE_RDRXCTL) = RDRXCTL_RESET;
 	*reg(m, IXGBE_AUTOC) = AUTOC_RESET;
 	/* Station address from the EEPROM into receive address 0, valid (8.2.3.7.9). */
-	*reg(m, IXGBE_RAL(0)) = m->mac[0] | (uint32_t)m->mac[1] << 8 |
-				(uint32_t)m->mac[2] << 16 | (uint32_t)m->mac[3] << 24;
+	*reg(m, IXGBE_RAL(0)) = m->mac[0] | (uint32_t)m->mac[1] << 8 | (uint32_t)m->mac[2] << 16 |
+				(uint32_t)m->mac[3] << 24;
 	*reg(m, IXGBE_RAH(0)) = m->mac[4] | (uint32_t)m->mac[5] << 8 | IXGBE_RAH_AV;
 	m->link_training = link_autonomous(m);
 	m->link_polls = LINKS_READS_BEFORE_UP;
@@ -188,8 +189,9 @@ static uint64_t ring_base(struct ixgbe_model *m, uint32_t bal, uint32_t bah)
 static bool ring_ok(struct ixgbe_model *m, const char *what, int q, uint64_t base, uint32_t len)
 {
 	if (base == 0 || len == 0) {
-		model_fail(m, "%s %d enabled before its base and length were set (base 0x%llx, "
-			      "length %u)",
+		model_fail(m,
+			   "%s %d enabled before its base and length were set (base 0x%llx, "
+			   "length %u)",
 			   what, q, (unsigned long long)base, len);
 		return false;
 	}
@@ -212,8 +214,9 @@ static void write_rx_queue_reg(struct ixgbe_model *m, int q, uint32_t which, uin
 		*r = value & ~IXGBE_RXDCTL_ENABLE; /* the bit reads 1 once latched */
 		m->rx_enabled[q] = false;
 		m->rx_enable_seen[q] = false;
-		if (enable && ring_ok(m, "rx queue", q, ring_base(m, IXGBE_RDBAL(q), IXGBE_RDBAH(q)),
-				      *reg(m, IXGBE_RDLEN(q)))) {
+		if (enable &&
+		    ring_ok(m, "rx queue", q, ring_base(m, IXGBE_RDBAL(q), IXGBE_RDBAH(q)),
+			    *reg(m, IXGBE_RDLEN(q)))) {
 			m->rx_enabled[q] = true;
 			m->rx_enable_polls[q] = POLLS_BEFORE_DONE;
 		}
@@ -222,8 +225,10 @@ static void write_rx_queue_reg(struct ixgbe_model *m, int q, uint32_t which, uin
 	if (which == IXGBE_RDT(0)) {
 		uint32_t size = *reg(m, IXGBE_RDLEN(q)) / 16;
 		if (!m->rx_enable_seen[q])
-			model_fail(m, "RDT[%d] written before RXDCTL.ENABLE read back as 1 "
-				      "(4.6.7 step 9)", q);
+			model_fail(m,
+				   "RDT[%d] written before RXDCTL.ENABLE read back as 1 "
+				   "(4.6.7 step 9)",
+				   q);
 		else if (value >= size)
 			model_fail(m, "RDT[%d] = %u is beyond the ring of %u descriptors", q, value,
 				   size);
@@ -267,8 +272,10 @@ static void write_tx_queue_reg(struct ixgbe_model *m, int q, uint32_t which, uin
 	if (which == IXGBE_TDT(0)) {
 		uint32_t size = *reg(m, IXGBE_TDLEN(q)) / 16;
 		if (!m->tx_enable_seen[q]) {
-			model_fail(m, "TDT[%d] written before TXDCTL.ENABLE read back as 1 "
-				      "(4.6.8 step 7 note)", q);
+			model_fail(m,
+				   "TDT[%d] written before TXDCTL.ENABLE read back as 1 "
+				   "(4.6.8 step 7 note)",
+				   q);
 			return;
 		}
 		if (value >= size) {
@@ -301,20 +308,25 @@ static void tx_process(struct ixgbe_model *m, int q)
 	uint32_t tail = *reg(m, IXGBE_TDT(q));
 	while (head != tail) {
 		union ixgbe_adv_tx_desc *desc =
-			model_dma(m, base + head * 16ull, sizeof(*desc), "tx descriptor");
+		    model_dma(m, base + head * 16ull, sizeof(*desc), "tx descriptor");
 		if (!desc)
 			return;
 		uint32_t cmd = desc->read.cmd_type_len;
 		uint32_t len = cmd & IXGBE_TXD_DTALEN_MASK;
-		if (!(cmd & IXGBE_TXD_CMD_DEXT) || (cmd & IXGBE_TXD_DTYP_MASK) != IXGBE_TXD_DTYP_DATA) {
-			model_fail(m, "tx queue %d desc %u: not an advanced data descriptor (cmd 0x%x); "
-				      "context and legacy descriptors are not modelled",
-				   q, head, cmd);
+		if (!(cmd & IXGBE_TXD_CMD_DEXT) ||
+		    (cmd & IXGBE_TXD_DTYP_MASK) != IXGBE_TXD_DTYP_DATA) {
+			model_fail(
+			    m,
+			    "tx queue %d desc %u: not an advanced data descriptor (cmd 0x%x); "
+			    "context and legacy descriptors are not modelled",
+			    q, head, cmd);
 			return;
 		}
 		if (!(cmd & IXGBE_TXD_CMD_EOP)) {
-			model_fail(m, "tx queue %d desc %u: frames over several descriptors are not "
-				      "modelled", q, head);
+			model_fail(m,
+				   "tx queue %d desc %u: frames over several descriptors are not "
+				   "modelled",
+				   q, head);
 			return;
 		}
 		if (len == 0 || desc->read.olinfo_status >> IXGBE_TXD_PAYLEN_SHIFT != len) {
@@ -400,7 +412,8 @@ static uint32_t model_read(struct ixgbe_model *m, uint32_t offset)
 		return value;
 	case IXGBE_SECRXSTAT:
 		/* The security block is empty as soon as its rx path is halted. */
-		return (*reg(m, IXGBE_SECRXCTRL) & IXGBE_SECRXCTRL_RX_DIS) ? IXGBE_SECRXSTAT_RDY : 0;
+		return (*reg(m, IXGBE_SECRXCTRL) & IXGBE_SECRXCTRL_RX_DIS) ? IXGBE_SECRXSTAT_RDY
+									   : 0;
 	default:
 		break;
 	}
@@ -465,8 +478,8 @@ static void model_write(struct ixgbe_model *m, uint32_t offset, uint32_t value)
 		}
 		return;
 	case IXGBE_RDRXCTL: /* DMAIDONE is read-only */
-		*reg(m, offset) = (value & ~IXGBE_RDRXCTL_DMAIDONE) |
-				  (*reg(m, offset) & IXGBE_RDRXCTL_DMAIDONE);
+		*reg(m, offset) =
+		    (value & ~IXGBE_RDRXCTL_DMAIDONE) | (*reg(m, offset) & IXGBE_RDRXCTL_DMAIDONE);
 		return;
 	case IXGBE_RXCTRL:
 		if ((value & IXGBE_RXCTRL_RXEN) &&
@@ -475,7 +488,7 @@ static void model_write(struct ixgbe_model *m, uint32_t offset, uint32_t value)
 				      "(4.6.7 step 11)");
 		if ((value & IXGBE_RXCTRL_RXEN) &&
 		    !(*reg(m, IXGBE_HLREG0) & IXGBE_HLREG0_RXCRCSTRP) !=
-			    !(*reg(m, IXGBE_RDRXCTL) & IXGBE_RDRXCTL_CRCSTRIP))
+			!(*reg(m, IXGBE_RDRXCTL) & IXGBE_RDRXCTL_CRCSTRIP))
 			model_fail(m, "HLREG0.RXCRCSTRP and RDRXCTL.CRCStrip differ (4.6.7)");
 		*reg(m, offset) = value;
 		return;
@@ -486,7 +499,7 @@ static void model_write(struct ixgbe_model *m, uint32_t offset, uint32_t value)
 		return;
 	case IXGBE_LINKS:     /* read-only */
 	case IXGBE_SECRXSTAT: /* read-only */
-	case IXGBE_EEC:       /* the EEPROM bit-bang interface is not modelled */
+	case IXGBE_EEC:	      /* the EEPROM bit-bang interface is not modelled */
 		return;
 	default:
 		break;
@@ -507,7 +520,8 @@ static void model_write(struct ixgbe_model *m, uint32_t offset, uint32_t value)
 static bool access_ok(struct ixgbe_model *m, int bar, uint32_t offset, unsigned width)
 {
 	if (bar != 0 || width != 4 || offset % 4 != 0 || offset >= BAR0_SIZE) {
-		model_fail(m, "bad register access: BAR%d offset 0x%x width %u", bar, offset, width);
+		model_fail(m, "bad register access: BAR%d offset 0x%x width %u", bar, offset,
+			   width);
 		return false;
 	}
 	return true;
@@ -533,8 +547,8 @@ static void hook_write(void *ctx, int bar, uint32_t offset, uint32_t value, unsi
 }
 
 static const struct pci_bar_hook model_hook = {
-	.read = hook_read,
-	.write = hook_write,
+    .read = hook_read,
+    .write = hook_write,
 };
 
 void ixgbe_model_pci_device(struct ixgbe_model *m, const char *addr, struct pci_device *pci)
@@ -601,15 +615,16 @@ uint32_t ixgbe_model_toeplitz(const uint8_t key[40], const uint8_t *input, size_
 	/* 7.1.2.8.1: for each input bit set, from the most significant bit of the first byte
 	 * on, XOR in the 32 key bits starting at that bit's position. */
 	uint32_t result = 0;
-	uint32_t window = (uint32_t)key[0] << 24 | (uint32_t)key[1] << 16 |
-			  (uint32_t)key[2] << 8 | key[3];
+	uint32_t window =
+	    (uint32_t)key[0] << 24 | (uint32_t)key[1] << 16 | (uint32_t)key[2] << 8 | key[3];
 	for (size_t i = 0; i < len; i++) {
 		for (int b = 7; b >= 0; b--) {
 			if (input[i] & (1u << b))
 				result ^= window;
-			size_t next_bit = 32 + i * 8 + (size_t)(7 - b); /* key bit entering window */
-			uint32_t bit = next_bit < 320 ? (key[next_bit / 8] >> (7 - next_bit % 8)) & 1
-						       : 0;
+			size_t next_bit =
+			    32 + i * 8 + (size_t)(7 - b); /* key bit entering window */
+			uint32_t bit =
+			    next_bit < 320 ? (key[next_bit / 8] >> (7 - next_bit % 8)) & 1 : 0;
 			window = window << 1 | bit;
 		}
 	}
@@ -623,8 +638,7 @@ static inline uint16_t be16(const uint8_t *p)
 
 /* RSS hash and type of a frame (7.1.2.8): the fields MRQC enables, hashed with the key in
  * RSSRK. Returns the RSS type (7.1.6.2), IXGBE_RSS_TYPE_NONE if nothing applies. */
-static unsigned rss_hash(struct ixgbe_model *m, const uint8_t *frame, uint32_t len,
-			 uint32_t *hash)
+static unsigned rss_hash(struct ixgbe_model *m, const uint8_t *frame, uint32_t len, uint32_t *hash)
 {
 	uint32_t mrqc = *reg(m, IXGBE_MRQC);
 	uint8_t key[40];
@@ -695,8 +709,8 @@ static bool l2_accept(struct ixgbe_model *m, const uint8_t *dst)
 		return fctrl & IXGBE_FCTRL_MPE;
 	if (fctrl & IXGBE_FCTRL_UPE)
 		return true;
-	uint32_t ral = dst[0] | (uint32_t)dst[1] << 8 | (uint32_t)dst[2] << 16 |
-		       (uint32_t)dst[3] << 24;
+	uint32_t ral =
+	    dst[0] | (uint32_t)dst[1] << 8 | (uint32_t)dst[2] << 16 | (uint32_t)dst[3] << 24;
 	uint32_t rah = dst[4] | (uint32_t)dst[5] << 8;
 	for (int i = 0; i < 128; i++) {
 		uint32_t h = *reg(m, IXGBE_RAH(i));
@@ -706,8 +720,7 @@ static bool l2_accept(struct ixgbe_model *m, const uint8_t *dst)
 	return false;
 }
 
-int ixgbe_model_receive(struct ixgbe_model *m, const uint8_t *frame, uint32_t len,
-			unsigned flags)
+int ixgbe_model_receive(struct ixgbe_model *m, const uint8_t *frame, uint32_t len, unsigned flags)
 {
 	if (m->in_reset || !(*reg(m, IXGBE_RXCTRL) & IXGBE_RXCTRL_RXEN) ||
 	    !(*reg(m, IXGBE_LINKS) & IXGBE_LINKS_UP))
@@ -765,13 +778,15 @@ int ixgbe_model_receive(struct ixgbe_model *m, const uint8_t *frame, uint32_t le
 	}
 	uint32_t buf_size = (srrctl & IXGBE_SRRCTL_BSIZEPKT_MASK) * IXGBE_SRRCTL_BSIZEPKT_UNIT;
 	if (len > buf_size) {
-		model_fail(m, "rx queue %d: %u-byte frame, %u-byte buffers: frames over several "
-			      "descriptors are not modelled", q, len, buf_size);
+		model_fail(m,
+			   "rx queue %d: %u-byte frame, %u-byte buffers: frames over several "
+			   "descriptors are not modelled",
+			   q, len, buf_size);
 		return IXGBE_MODEL_RX_ERROR;
 	}
 	uint64_t base = ring_base(m, IXGBE_RDBAL(q), IXGBE_RDBAH(q));
-	union ixgbe_adv_rx_desc *desc = model_dma(m, base + head * 16ull, sizeof(*desc),
-						  "rx descriptor");
+	union ixgbe_adv_rx_desc *desc =
+	    model_dma(m, base + head * 16ull, sizeof(*desc), "rx descriptor");
 	if (!desc)
 		return IXGBE_MODEL_RX_ERROR;
 	uint8_t *buf = model_dma(m, desc->read.pkt_addr, len, "rx buffer");

@@ -29,13 +29,12 @@ struct ixgbe_model;
 
 struct ixgbe_model_config {
 	uint16_t device_id; /* 0: 0x10fb (82599 SFP+) */
-	uint8_t mac[6];     /* station address "in the EEPROM", loaded into RAL/RAH[0] at reset */
-	bool no_link;       /* no cable: the link never comes up */
+	uint8_t mac[6];	    /* station address "in the EEPROM", loaded into RAL/RAH[0] at reset */
+	bool no_link;	    /* no cable: the link never comes up */
 };
 
 /* Frames the device sends: called from inside the driver's TDT write. */
-typedef void (*ixgbe_model_tx_fn)(void *ctx, uint16_t queue, const uint8_t *frame,
-				  uint32_t len);
+typedef void (*ixgbe_model_tx_fn)(void *ctx, uint16_t queue, const uint8_t *frame, uint32_t len);
 
 struct ixgbe_model *ixgbe_model_create(const struct ixgbe_model_config *cfg);
 void ixgbe_model_free(struct ixgbe_model *model);
@@ -53,10 +52,10 @@ void ixgbe_model_hold_tx(struct ixgbe_model *model, bool hold);
 
 /* Outcomes of ixgbe_model_receive() other than a queue number (>= 0). */
 enum {
-	IXGBE_MODEL_RX_OFF = -1,      /* receiver disabled or link down: lost, not counted */
-	IXGBE_MODEL_RX_FILTERED = -2, /* no L2 filter matched */
-	IXGBE_MODEL_RX_ERROR = -3,    /* bad FCS or bad length: counted, dropped */
-	IXGBE_MODEL_RX_MISSED = -4,   /* no free descriptor: counted (QPRDC or MPC) */
+	IXGBE_MODEL_RX_OFF = -1,       /* receiver disabled or link down: lost, not counted */
+	IXGBE_MODEL_RX_FILTERED = -2,  /* no L2 filter matched */
+	IXGBE_MODEL_RX_ERROR = -3,     /* bad FCS or bad length: counted, dropped */
+	IXGBE_MODEL_RX_MISSED = -4,    /* no free descriptor: counted (QPRDC or MPC) */
 	IXGBE_MODEL_RX_QUEUE_OFF = -5, /* redirected to a disabled queue: dropped (4.6.7) */
 };
 
@@ -80,8 +79,7 @@ struct ixgbe_model_access {
 	uint32_t value; /* value written, or value returned by a read */
 	bool write;
 };
-const struct ixgbe_model_access *ixgbe_model_trace(const struct ixgbe_model *model,
-						   size_t *count);
+const struct ixgbe_model_access *ixgbe_model_trace(const struct ixgbe_model *model, size_t *count);
 
 /* The Toeplitz hash of 7.1.2.8 over input with a 40-byte key (exported for its own test). */
 uint32_t ixgbe_model_toeplitz(const uint8_t key[40], const uint8_t *input, size_t len);

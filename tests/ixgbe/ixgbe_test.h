@@ -48,13 +48,13 @@ static inline struct ixy_device *test_open(struct ixgbe_model *m, const char *ad
 }
 
 /* The model recorded no misuse; prints it otherwise. */
-#define CHECK_MODEL_OK(m)                                                                   \
-	do {                                                                                \
-		const char *err_ = ixgbe_model_error(m);                                    \
-		if (err_) {                                                                 \
-			fprintf(stderr, "%s:%d: model misuse: %s\n", __FILE__, __LINE__, err_); \
-			check_failures++;                                                   \
-		}                                                                           \
+#define CHECK_MODEL_OK(m)                                                                          \
+	do {                                                                                       \
+		const char *err_ = ixgbe_model_error(m);                                           \
+		if (err_) {                                                                        \
+			fprintf(stderr, "%s:%d: model misuse: %s\n", __FILE__, __LINE__, err_);    \
+			check_failures++;                                                          \
+		}                                                                                  \
 	} while (0)
 
 /* A UDP/IPv4 frame of len bytes (>= 60) to dst: 10.0.0.1 -> 10.0.0.2, ports 1000 -> 2000,

@@ -9,11 +9,11 @@
 #include "ixgbe_test.h"
 
 #define FRAMES 20000
-#define BATCH 32
+#define BATCH  32
 
 struct wire {
 	uint32_t frames; /* frames that left this port */
-	uint32_t bad;    /* ... that were not the next expected one */
+	uint32_t bad;	 /* ... that were not the next expected one */
 	uint32_t seq_base;
 };
 

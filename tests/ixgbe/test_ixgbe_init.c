@@ -42,42 +42,43 @@ static void test_init_sequence(void)
 		bool write;
 		uint32_t mask, want;
 	} steps[] = {
-		{"4.6.3 step 1: EIMC masks all", IXGBE_EIMC, true, ~0u, IXGBE_EIMC_ALL},
-		{"step 2: CTRL.RST", IXGBE_CTRL, true, IXGBE_CTRL_RST, IXGBE_CTRL_RST},
-		{"step 2: reset done seen", IXGBE_CTRL, false, IXGBE_CTRL_RST, 0},
-		{"step 3: EEC.Auto_RD seen", IXGBE_EEC, false, IXGBE_EEC_AUTO_RD, IXGBE_EEC_AUTO_RD},
-		{"step 4: DMAIDONE seen", IXGBE_RDRXCTL, false, IXGBE_RDRXCTL_DMAIDONE,
-		 IXGBE_RDRXCTL_DMAIDONE},
-		{"step 5: AUTOC restart AN", IXGBE_AUTOC, true, IXGBE_AUTOC_RESTART_AN,
-		 IXGBE_AUTOC_RESTART_AN},
-		{"step 6: statistics read", IXGBE_GPRC, false, 0, 0},
-		{"4.6.7 step 3: RDBAL", IXGBE_RDBAL(0), true, 0, 0},
-		{"4.6.7 step 4: RDLEN", IXGBE_RDLEN(0), true, ~0u, 512 * 16},
-		{"4.6.7 step 5: SRRCTL", IXGBE_SRRCTL(0), true, IXGBE_SRRCTL_DESCTYPE_MASK,
-		 IXGBE_SRRCTL_DESCTYPE_ADV_ONE},
-		{"4.6.7 step 8: RXDCTL.ENABLE", IXGBE_RXDCTL(0), true, IXGBE_RXDCTL_ENABLE,
-		 IXGBE_RXDCTL_ENABLE},
-		{"4.6.7 step 9: enable read back", IXGBE_RXDCTL(0), false, IXGBE_RXDCTL_ENABLE,
-		 IXGBE_RXDCTL_ENABLE},
-		{"4.6.7 step 10: RDT", IXGBE_RDT(0), true, ~0u, 511},
-		{"4.6.8 step 2: TDBAL", IXGBE_TDBAL(0), true, 0, 0},
-		{"4.6.8 step 3: TDLEN", IXGBE_TDLEN(0), true, ~0u, 512 * 16},
-		{"4.6.8 step 4: TXDCTL thresholds", IXGBE_TXDCTL(0), true, IXGBE_TXDCTL_ENABLE, 0},
-		{"4.6.8 step 6: DMATXCTL.TE", IXGBE_DMATXCTL, true, IXGBE_DMATXCTL_TE,
-		 IXGBE_DMATXCTL_TE},
-		{"4.6.8 step 7: TXDCTL.ENABLE", IXGBE_TXDCTL(0), true, IXGBE_TXDCTL_ENABLE,
-		 IXGBE_TXDCTL_ENABLE},
-		{"4.6.8 step 7: enable read back", IXGBE_TXDCTL(0), false, IXGBE_TXDCTL_ENABLE,
-		 IXGBE_TXDCTL_ENABLE},
-		{"4.6.7 step 11: RXCTRL.RXEN", IXGBE_RXCTRL, true, IXGBE_RXCTRL_RXEN,
-		 IXGBE_RXCTRL_RXEN},
+	    {"4.6.3 step 1: EIMC masks all", IXGBE_EIMC, true, ~0u, IXGBE_EIMC_ALL},
+	    {"step 2: CTRL.RST", IXGBE_CTRL, true, IXGBE_CTRL_RST, IXGBE_CTRL_RST},
+	    {"step 2: reset done seen", IXGBE_CTRL, false, IXGBE_CTRL_RST, 0},
+	    {"step 3: EEC.Auto_RD seen", IXGBE_EEC, false, IXGBE_EEC_AUTO_RD, IXGBE_EEC_AUTO_RD},
+	    {"step 4: DMAIDONE seen", IXGBE_RDRXCTL, false, IXGBE_RDRXCTL_DMAIDONE,
+	     IXGBE_RDRXCTL_DMAIDONE},
+	    {"step 5: AUTOC restart AN", IXGBE_AUTOC, true, IXGBE_AUTOC_RESTART_AN,
+	     IXGBE_AUTOC_RESTART_AN},
+	    {"step 6: statistics read", IXGBE_GPRC, false, 0, 0},
+	    {"4.6.7 step 3: RDBAL", IXGBE_RDBAL(0), true, 0, 0},
+	    {"4.6.7 step 4: RDLEN", IXGBE_RDLEN(0), true, ~0u, 512 * 16},
+	    {"4.6.7 step 5: SRRCTL", IXGBE_SRRCTL(0), true, IXGBE_SRRCTL_DESCTYPE_MASK,
+	     IXGBE_SRRCTL_DESCTYPE_ADV_ONE},
+	    {"4.6.7 step 8: RXDCTL.ENABLE", IXGBE_RXDCTL(0), true, IXGBE_RXDCTL_ENABLE,
+	     IXGBE_RXDCTL_ENABLE},
+	    {"4.6.7 step 9: enable read back", IXGBE_RXDCTL(0), false, IXGBE_RXDCTL_ENABLE,
+	     IXGBE_RXDCTL_ENABLE},
+	    {"4.6.7 step 10: RDT", IXGBE_RDT(0), true, ~0u, 511},
+	    {"4.6.8 step 2: TDBAL", IXGBE_TDBAL(0), true, 0, 0},
+	    {"4.6.8 step 3: TDLEN", IXGBE_TDLEN(0), true, ~0u, 512 * 16},
+	    {"4.6.8 step 4: TXDCTL thresholds", IXGBE_TXDCTL(0), true, IXGBE_TXDCTL_ENABLE, 0},
+	    {"4.6.8 step 6: DMATXCTL.TE", IXGBE_DMATXCTL, true, IXGBE_DMATXCTL_TE,
+	     IXGBE_DMATXCTL_TE},
+	    {"4.6.8 step 7: TXDCTL.ENABLE", IXGBE_TXDCTL(0), true, IXGBE_TXDCTL_ENABLE,
+	     IXGBE_TXDCTL_ENABLE},
+	    {"4.6.8 step 7: enable read back", IXGBE_TXDCTL(0), false, IXGBE_TXDCTL_ENABLE,
+	     IXGBE_TXDCTL_ENABLE},
+	    {"4.6.7 step 11: RXCTRL.RXEN", IXGBE_RXCTRL, true, IXGBE_RXCTRL_RXEN,
+	     IXGBE_RXCTRL_RXEN},
 	};
 	size_t at = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
-		size_t found = find(t, n, at, steps[i].offset, steps[i].write, steps[i].mask,
-				    steps[i].want);
+		size_t found =
+		    find(t, n, at, steps[i].offset, steps[i].write, steps[i].mask, steps[i].want);
 		if (found == SIZE_MAX) {
-			fprintf(stderr, "init order: \"%s\" missing or out of order\n", steps[i].what);
+			fprintf(stderr, "init order: \"%s\" missing or out of order\n",
+				steps[i].what);
 			check_failures++;
 			continue;
 		}
@@ -113,8 +114,8 @@ static void test_init_sequence(void)
 static void test_queues(uint16_t queues)
 {
 	struct ixgbe_model *m = test_model(0x10fb, NULL);
-	struct ixy_device_config cfg = {.rx_queues = queues, .tx_queues = queues,
-					.rx_ring_size = 256, .tx_ring_size = 128};
+	struct ixy_device_config cfg = {
+	    .rx_queues = queues, .tx_queues = queues, .rx_ring_size = 256, .tx_ring_size = 128};
 	struct ixy_device *dev = test_open(m, "model:queues", &cfg);
 	CHECK(dev != NULL);
 	if (!dev)
@@ -177,11 +178,8 @@ static void test_bad_config(void)
 {
 	struct ixgbe_model *m = test_model(0x10fb, NULL);
 	struct ixy_device_config bad[] = {
-		{.rx_queues = 17},
-		{.tx_queues = 17},
-		{.rx_ring_size = 100},
-		{.tx_ring_size = 32},
-		{.rx_ring_size = 8192},
+	    {.rx_queues = 17},	  {.tx_queues = 17},	  {.rx_ring_size = 100},
+	    {.tx_ring_size = 32}, {.rx_ring_size = 8192},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		errno = 0;

@@ -8,8 +8,8 @@
 #include "ixgbe_regs.h"
 #include "ixgbe_test.h"
 
-#define FRAMES 100000
-#define BATCH 32
+#define FRAMES	 100000
+#define BATCH	 32
 #define MIN_SIZE 60
 #define MAX_SIZE 1518
 
