@@ -259,8 +259,10 @@ void control_poll(struct control *ctl)
 		run_timers(ctl, now);
 		ctl->next_timer_ms = now + CONTROL_TIMER_MS;
 	}
-	pthread_mutex_unlock(&ctl->lock);
+	/* Under the lock: the control ctx (its tx batches and queues) is only ever used by the
+	 * holder of ctl->lock, whichever thread that is. */
 	dp_ctx_flush(dp_control_ctx(dp));
+	pthread_mutex_unlock(&ctl->lock);
 }
 
 static void *control_main(void *arg)
@@ -342,6 +344,85 @@ int control_get_route(struct control *ctl, uint32_t prefix, uint8_t len, uint32_
 		*gw = h->gw_ip;
 		*iface = h->port_id;
 	}
+	pthread_mutex_unlock(&ctl->lock);
+	return err;
+}
+
+/* Release n references taken with nexthop_add(). Caller holds ctl->lock. */
+static void put_nexthops(struct control *ctl, const struct lpm4_route *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		nexthop_put(ctl->nht, r[i].nh);
+}
+
+int control_replace_routes(struct control *ctl, const struct control_route *routes, size_t n)
+{
+	const struct dataplane *dp = ctl->dp;
+	size_t n_conn = 0;
+	for (uint16_t i = 0; i < dp->n_ifaces; i++)
+		n_conn += dp->ifaces[i].n_addrs;
+	struct lpm4_route *r = malloc((n + n_conn + 1) * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	size_t held = 0;
+	int err = 0;
+	pthread_mutex_lock(&ctl->lock);
+	/* 1. Connected routes, as control_create() made them. */
+	for (uint16_t i = 0; i < dp->n_ifaces && !err; i++)
+		for (uint16_t a = 0; a < dp->ifaces[i].n_addrs && !err; a++) {
+			const struct dp_addr *ad = &dp->ifaces[i].addrs[a];
+			r[held] = (struct lpm4_route){.prefix = ad->ip & ad->mask, .len = ad->len};
+			err = nexthop_add(ctl->nht, 0, i, &r[held].nh);
+			if (!err)
+				held++;
+		}
+	/* 2. The new routes, checked one by one; each holds a next-hop reference until the
+	 * table has taken its own. */
+	for (size_t k = 0; k < n && !err; k++) {
+		const struct control_route *cr = &routes[k];
+		uint16_t iface;
+		if (cr->len > 32 || (cr->len < 32 && (cr->prefix & (UINT32_MAX >> cr->len)))) {
+			err = -EINVAL;
+			break;
+		}
+		for (size_t c = 0; c < n_conn; c++)
+			if (r[c].prefix == cr->prefix && r[c].len == cr->len)
+				err = -EPERM;
+		if (!err)
+			err = find_connected_iface(dp, cr->gw, &iface);
+		if (err)
+			break;
+		r[held] = (struct lpm4_route){.prefix = cr->prefix, .len = cr->len};
+		err = nexthop_add(ctl->nht, cr->gw, iface, &r[held].nh);
+		if (!err)
+			held++;
+	}
+	/* 3. One publication; the table holds its own references from now on. */
+	if (!err)
+		err = lpm4_replace_all(ctl->lpm, r, held);
+	put_nexthops(ctl, r, held);
+	if (!err)
+		nexthop_table_reclaim(ctl->nht); /* next hops of replaced routes, after a grace period */
+	pthread_mutex_unlock(&ctl->lock);
+	free(r);
+	return err;
+}
+
+int control_set_neighbour(struct control *ctl, uint32_t ip, const uint8_t mac[ETH_ALEN])
+{
+	uint16_t iface;
+	int err = find_connected_iface(ctl->dp, ip, &iface);
+	if (err)
+		return err;
+	struct dp_ctl_msg m = {.type = DP_CTL_LEARN, .flags = DP_CTL_F_TARGET_US, .iface = iface,
+			       .ip = ip};
+	memcpy(m.mac, mac, ETH_ALEN);
+	pthread_mutex_lock(&ctl->lock);
+	struct neigh_res res;
+	unsigned queued;
+	handle_learn(ctl, &m, now_ms());
+	err = neigh_get(ctl->neigh, ip, &res, &queued) == 0 ? 0 : -ENOMEM;
+	dp_ctx_flush(dp_control_ctx(ctl->dp)); /* under the lock, as in control_poll() */
 	pthread_mutex_unlock(&ctl->lock);
 	return err;
 }

@@ -7,8 +7,9 @@
  * Threads: control_create/start/stop/free from the program's main thread. The route calls
  * (control_add_route, control_del_route, control_get_route) may be called from any thread at any
  * time (a later REST API will): they take the control lock that serialises every table writer,
- * as lpm4.h and nexthop.h require. The control thread itself sends only through the dataplane's
- * control ctx (dp_control_ctx()), so it never shares a tx queue with a worker.
+ * as lpm4.h, nexthop.h and neigh.h require. Packets the control side sends go through the
+ * dataplane's control ctx (dp_control_ctx()), used only under that lock, so it never shares a tx
+ * queue with a worker or with another caller.
  */
 #ifndef IXYD_CONTROL_H
 #define IXYD_CONTROL_H
@@ -54,6 +55,28 @@ int control_del_route(struct control *ctl, uint32_t prefix, uint8_t len);
 /* Look a route up exactly: 0 with *gw (0: connected) and *iface, or -ENOENT. Any thread. */
 int control_get_route(struct control *ctl, uint32_t prefix, uint8_t len, uint32_t *gw,
 		      uint16_t *iface);
+
+/* One route for control_replace_routes(). */
+struct control_route {
+	uint32_t prefix; /* host order, no host bits */
+	uint8_t len;
+	uint32_t gw;     /* host order, in a connected subnet */
+};
+
+/*
+ * Replace every configured route with routes[0..n) in one publication (a bulk load: a full
+ * Internet table in one go; a later duplicate prefix/len wins). Connected routes stay. Everything
+ * is checked first and nothing changes on error: -EINVAL (len > 32, host bits), -ENETUNREACH (a
+ * gateway on no connected subnet), -EPERM (a connected subnet), -ENOSPC, -ENOMEM. Any thread.
+ */
+int control_replace_routes(struct control *ctl, const struct control_route *routes, size_t n);
+
+/*
+ * Record that ip is at mac, as an ARP reply would (the entry then ages like a learnt one), and
+ * send what was held for it. For tests and benchmarks whose ports cannot answer ARP. 0 or
+ * -ENETUNREACH (ip on no connected subnet), -ENOSPC, -ENOMEM. Any thread.
+ */
+int control_set_neighbour(struct control *ctl, uint32_t ip, const uint8_t mac[ETH_ALEN]);
 
 /* Work one round by hand: drain the workers' rings, run due timers, flush the control ctx.
  * What the control thread does in its loop; for tests that run no thread. Any thread that is

@@ -168,6 +168,33 @@ int main(void)
 	dp_read_port_counters(dp, 0, &k);
 	CHECK_EQ(k.drops[DP_DROP_ARP_UNRESOLVED], 4);
 
+	/* Bulk replacement: checked first, all or nothing; connected routes stay. */
+	struct control_route bulk[3] = {
+		{.prefix = IP(10, 20, 0, 0), .len = 16, .gw = IP(10, 2, 0, 2)},
+		{.prefix = IP(10, 21, 0, 0), .len = 16, .gw = IP(10, 1, 0, 9)},
+		{.prefix = IP(10, 22, 0, 1), .len = 16, .gw = IP(10, 2, 0, 2)}, /* host bits */
+	};
+	CHECK_EQ(control_replace_routes(ctl, bulk, 3), -EINVAL);
+	CHECK_EQ(control_get_route(ctl, IP(10, 20, 0, 0), 16, &gw, &iface), -ENOENT);
+	CHECK_EQ(control_replace_routes(ctl, bulk, 2), 0);
+	CHECK_EQ(control_get_route(ctl, IP(10, 21, 0, 0), 16, &gw, &iface), 0);
+	CHECK_EQ(gw, IP(10, 1, 0, 9));
+	CHECK_EQ(iface, 0);
+	CHECK_EQ(control_get_route(ctl, IP(10, 1, 0, 0), 24, &gw, &iface), 0);
+	struct control_route conn = {.prefix = IP(10, 1, 0, 0), .len = 24, .gw = IP(10, 2, 0, 2)};
+	CHECK_EQ(control_replace_routes(ctl, &conn, 1), -EPERM);
+	/* A neighbour set by hand is used at once. */
+	uint8_t nb_mac[6] = {0x0a, 0, 0, 0, 0, 0x42};
+	CHECK_EQ(control_set_neighbour(ctl, IP(10, 2, 0, 2), nb_mac), 0);
+	CHECK_EQ(control_set_neighbour(ctl, IP(172, 16, 0, 2), nb_mac), -ENETUNREACH);
+	uint32_t before = d1->n_tx;
+	b = datagram(d0->mac, IP(10, 20, 1, 1), 5);
+	dp_process_rx(w, 0, &b, 1);
+	dp_ctx_flush(w);
+	CHECK_EQ(d1->n_tx, before + 1);
+	if (d1->n_tx == before + 1)
+		CHECK(memcmp(d1->tx[before]->data, nb_mac, 6) == 0);
+
 	control_free(ctl);
 	fake_close(&d0->base);
 	fake_close(&d1->base);
