@@ -46,6 +46,13 @@ read -r -a end2 <<<"$(vm_counters "$VM_NS_H2" $VM_TAP2)"
 vm_check_eq "$VM_TAP1 counters unchanged until ixy-fwd exited" "${end1[*]}" "${snap1[*]}"
 vm_check_eq "$VM_TAP2 counters unchanged until ixy-fwd exited" "${end2[*]}" "${snap2[*]}"
 vm_section fwd | grep -E '^stats '
+# The per-second figures (docs/tools.md): at least one well-formed line per port.
+num='[0-9]+(\.[0-9]+)?'
+for pci in $VM_PCI_A $VM_PCI_B; do
+	n_rate=$(vm_section fwd | grep -cE "^\[$pci\] RX: $num Mpps, $num Mbit/s \| TX: $num Mpps, $num Mbit/s\$") || true
+	((n_rate > 0)) || vm_fail "no well-formed per-second line for $pci"
+	vm_log "ok: $n_rate per-second lines for $pci"
+done
 
 # counters: rx_packets rx_bytes tx_packets tx_bytes tx_dropped (indexes 0..4), as deltas.
 d() { echo $(($1 - $2)); }

@@ -53,9 +53,11 @@ VM_TAP2=vmtap2
 VM_IP1=10.99.1.1
 VM_IP2=10.99.1.2
 
-# Guest time limits (seconds): boot to "ready", and a whole guest run.
+# Time limits (seconds): boot to "ready", and the whole test. The whole-test limit is enforced
+# by a watchdog that kills qemu and then this script (which cleans up); keep it below the ctest
+# TIMEOUT, because ctest kills a test without giving it a chance to clean up.
 VM_BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-60}
-VM_RUN_TIMEOUT=${VM_RUN_TIMEOUT:-150}
+VM_TEST_TIMEOUT=${VM_TEST_TIMEOUT:-180}
 
 vm_log() {
 	printf '[vm %3ds] %s\n' "$((SECONDS - VM_STARTED_AT))" "$*"
@@ -119,10 +121,27 @@ vm_init() {
 
 	mkdir -p "$VM_CACHE_DIR"
 	VM_TMP=$(mktemp -d /tmp/ixyvm.XXXXXX)
+	vm_watchdog_start
 	VM_NS_Q=ixyvm-q-$$
 	VM_NS_H1=ixyvm-h1-$$
 	VM_NS_H2=ixyvm-h2-$$
 	vm_log "test $(basename "$0"), bin $VM_BIN_DIR, cache $VM_CACHE_DIR, work $VM_TMP"
+}
+
+# The watchdog polls in one-second sleeps with their output on /dev/null, so that when the
+# cleanup kills it, no orphaned sleep holds ctest's output pipe open.
+vm_watchdog_start() {
+	local main=$$ deadline=$((SECONDS + VM_TEST_TIMEOUT))
+	(
+		while ((SECONDS < deadline)); do
+			sleep 1 >/dev/null 2>&1
+		done
+		echo "FAIL: watchdog: the test ran longer than ${VM_TEST_TIMEOUT}s" >&2
+		[[ -s "$VM_TMP/qemu.pid" ]] && kill -KILL "$(cat "$VM_TMP/qemu.pid")" 2>/dev/null
+		sleep 5 >/dev/null 2>&1
+		kill -TERM "$main"
+	) &
+	VM_HELPER_PIDS+=("$!")
 }
 
 file_is_static() {
@@ -421,6 +440,7 @@ vm_boot() {
 		-device virtio-net-pci,disable-modern=on,netdev=n1,mac=$VM_MAC_B,addr=0x5 \
 		>"$VM_TMP/qemu.log" 2>&1 &
 	VM_QEMU_PID=$!
+	echo "$VM_QEMU_PID" >"$VM_TMP/qemu.pid"
 	vm_log "qemu pid $VM_QEMU_PID"
 
 	local i
@@ -429,6 +449,8 @@ vm_boot() {
 		kill -0 "$VM_QEMU_PID" 2>/dev/null || vm_fail "qemu exited: $(cat "$VM_TMP/qemu.log")"
 		sleep 0.1
 	done
+	ip -n "$VM_NS_Q" link show $VM_TAP2 >/dev/null 2>&1 ||
+		vm_fail "qemu did not create its taps: $(cat "$VM_TMP/qemu.log")"
 	ip -n "$VM_NS_Q" link set $VM_TAP1 netns "$VM_NS_H1"
 	ip -n "$VM_NS_Q" link set $VM_TAP2 netns "$VM_NS_H2"
 	ip -n "$VM_NS_H1" addr add $VM_IP1/24 dev $VM_TAP1

@@ -3,8 +3,8 @@
 # against the format in docs/tools.md (size, MACs, IPv4 header and checksum, UDP header, "IXYG",
 # zero padding) and the sequence numbers: exactly 0 .. tx_packets-1, each once, in order. The
 # tap's own rx counters must agree with the generator's tx counters. Three runs: 5000 frames of
-# 60 bytes to broadcast on port A, 1000 frames of 1514 bytes to a unicast MAC on port B, and an
-# open-ended run on port A ended by "stop".
+# 60 bytes to broadcast on port A, 1000 frames of 1514 bytes to a unicast MAC on port B, an
+# open-ended run on port A ended by "stop", and one on port B ended by SIGTERM in the guest.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -28,7 +28,10 @@ run_step() {
 	vm_wait_console "^ixy-pktgen: sending on $pci\$" 60 "ixy-pktgen start-up"
 	vm_log "pktgen $tag: sending on $pci, size $size, dst $dst, count $count"
 	local rc
-	if [[ $count == - ]]; then
+	if [[ $tag == term ]]; then
+		rc=$(vm_wait_end "$tag" 60)
+		vm_check_eq "pktgen $tag: exit status after SIGTERM" "$rc" 0
+	elif [[ $count == - ]]; then
 		sleep 2
 		vm_prog_stop "$tag"
 	else
@@ -69,5 +72,6 @@ print(r["first_bad"])' "$VM_TMP/$tag.json")
 run_step small $VM_PCI_A "$VM_NS_H1" $VM_TAP1 $VM_MAC_A 60 ff:ff:ff:ff:ff:ff 5000
 run_step big $VM_PCI_B "$VM_NS_H2" $VM_TAP2 $VM_MAC_B 1514 02:00:00:00:00:42 1000
 run_step stopped $VM_PCI_A "$VM_NS_H1" $VM_TAP1 $VM_MAC_A 60 ff:ff:ff:ff:ff:ff -
+run_step term $VM_PCI_B "$VM_NS_H2" $VM_TAP2 $VM_MAC_B 60 ff:ff:ff:ff:ff:ff -
 vm_finish
 echo PASS

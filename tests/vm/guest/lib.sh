@@ -45,3 +45,20 @@ ixyvm_step() {
 	ixyvm_wait "$1" || return 1
 	ixyvm_run "$@"
 }
+
+# ixyvm_run_term TAG SECONDS CMD...: like ixyvm_run, but the program gets SIGTERM after SECONDS.
+ixyvm_run_term() {
+	tag=$1
+	delay=$2
+	shift 2
+	echo "@@IXYVM start $tag"
+	"$@" <&3 2>"/tmp/stderr.$tag" &
+	pid=$!
+	sleep "$delay"
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	sed "s/^/@@IXYVM stderr $tag: /" "/tmp/stderr.$tag"
+	echo "@@IXYVM end $tag rc=$rc"
+	return 0
+}
