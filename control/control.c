@@ -26,10 +26,10 @@
 #include "neigh.h"
 #include "nexthop.h"
 
-#define NEIGH_RELEASE_MAX 64 /* >= the table's queue_len (at most 64) */
+#define NEIGH_RELEASE_MAX     64 /* >= the table's queue_len (at most 64) */
 #define NEIGH_PROBES_PER_TICK 64
 #define CONTROL_LOOP_SLEEP_US 1000
-#define CONTROL_TIMER_MS 100
+#define CONTROL_TIMER_MS      100
 
 struct control {
 	struct dataplane *dp;
@@ -110,9 +110,8 @@ struct control *control_create(struct dataplane *dp, const struct control_config
 	if (!ctl->nht)
 		goto err;
 	ctl->lpm = lpm4_create(ctl->nht);
-	struct neigh_config ncfg = {.capacity = ctl->cfg.neigh_capacity,
-				    .free_pkt = neigh_drop_pkt,
-				    .free_ctx = ctl};
+	struct neigh_config ncfg = {
+	    .capacity = ctl->cfg.neigh_capacity, .free_pkt = neigh_drop_pkt, .free_ctx = ctl};
 	ctl->neigh = neigh_table_create(&ncfg);
 	struct mac_table_config mcfg = {.capacity = ctl->cfg.mac_capacity,
 					.ageing_s = ctl->cfg.mac_max_age_s};
@@ -128,7 +127,8 @@ struct control *control_create(struct dataplane *dp, const struct control_config
 			uint32_t prefix = ifc->addrs[a].ip & ifc->addrs[a].mask;
 			uint32_t existing;
 			if (lpm4_get(ctl->lpm, prefix, ifc->addrs[a].len, &existing) == 0) {
-				LOG_ERR("control", "%s: subnet of address %u of %s is already connected",
+				LOG_ERR("control",
+					"%s: subnet of address %u of %s is already connected",
 					ifc->name, a, ifc->name);
 				err = EEXIST;
 				goto err;
@@ -140,8 +140,8 @@ struct control *control_create(struct dataplane *dp, const struct control_config
 			}
 		}
 	}
-	struct dp_tables tables = {.lpm = ctl->lpm, .nht = ctl->nht, .neigh = ctl->neigh,
-				   .mac = ctl->mac};
+	struct dp_tables tables = {
+	    .lpm = ctl->lpm, .nht = ctl->nht, .neigh = ctl->neigh, .mac = ctl->mac};
 	dp_set_tables(dp, &tables);
 	ctl->last_mac_age_s = dp_now_s();
 	return ctl;
@@ -217,8 +217,8 @@ static void handle_learn(struct control *ctl, const struct dp_ctl_msg *m, uint64
 		return;
 	void *released[NEIGH_RELEASE_MAX];
 	unsigned n = 0;
-	int err = neigh_update(ctl->neigh, m->ip, m->mac, m->iface, now, released,
-			       NEIGH_RELEASE_MAX, &n);
+	int err =
+	    neigh_update(ctl->neigh, m->ip, m->mac, m->iface, now, released, NEIGH_RELEASE_MAX, &n);
 	if (err)
 		LOG_WARN_RL("arp", "cannot record a neighbour: %s", strerror(-err));
 	for (unsigned i = 0; i < n; i++) {
@@ -402,7 +402,8 @@ int control_replace_routes(struct control *ctl, const struct control_route *rout
 		err = lpm4_replace_all(ctl->lpm, r, held);
 	put_nexthops(ctl, r, held);
 	if (!err)
-		nexthop_table_reclaim(ctl->nht); /* next hops of replaced routes, after a grace period */
+		nexthop_table_reclaim(
+		    ctl->nht); /* next hops of replaced routes, after a grace period */
 	pthread_mutex_unlock(&ctl->lock);
 	free(r);
 	return err;
@@ -414,8 +415,8 @@ int control_set_neighbour(struct control *ctl, uint32_t ip, const uint8_t mac[ET
 	int err = find_connected_iface(ctl->dp, ip, &iface);
 	if (err)
 		return err;
-	struct dp_ctl_msg m = {.type = DP_CTL_LEARN, .flags = DP_CTL_F_TARGET_US, .iface = iface,
-			       .ip = ip};
+	struct dp_ctl_msg m = {
+	    .type = DP_CTL_LEARN, .flags = DP_CTL_F_TARGET_US, .iface = iface, .ip = ip};
 	memcpy(m.mac, mac, ETH_ALEN);
 	pthread_mutex_lock(&ctl->lock);
 	struct neigh_res res;

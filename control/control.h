@@ -23,8 +23,8 @@ struct control;
 struct control_config {
 	uint32_t max_routes_nexthops; /* next-hop table capacity; 0: 4096 */
 	uint32_t neigh_capacity;      /* neighbour entries; 0: 4096 */
-	uint32_t mac_capacity;        /* MAC entries, all bridges together; 0: 16384 */
-	uint32_t mac_max_age_s;       /* 0: 300 (IEEE 802.1D 7.9.2 default ageing time) */
+	uint32_t mac_capacity;	      /* MAC entries, all bridges together; 0: 16384 */
+	uint32_t mac_max_age_s;	      /* 0: 300 (IEEE 802.1D 7.9.2 default ageing time) */
 };
 
 /*
@@ -60,7 +60,7 @@ int control_get_route(struct control *ctl, uint32_t prefix, uint8_t len, uint32_
 struct control_route {
 	uint32_t prefix; /* host order, no host bits */
 	uint8_t len;
-	uint32_t gw;     /* host order, in a connected subnet */
+	uint32_t gw; /* host order, in a connected subnet */
 };
 
 /*

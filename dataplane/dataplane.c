@@ -14,14 +14,14 @@
 #include "log.h"
 
 const char *const dp_drop_reason_names[DP_DROP_MAX] = {
-	[DP_DROP_BAD_HEADER] = "bad_header",	     [DP_DROP_TTL_EXPIRED] = "ttl_expired",
-	[DP_DROP_NO_ROUTE] = "no_route",	     [DP_DROP_ARP_UNRESOLVED] = "arp_unresolved",
-	[DP_DROP_NO_BUFFER] = "no_buffer",	     [DP_DROP_TX_FULL] = "tx_full",
-	[DP_DROP_NOT_FOR_US] = "not_for_us",
+    [DP_DROP_BAD_HEADER] = "bad_header", [DP_DROP_TTL_EXPIRED] = "ttl_expired",
+    [DP_DROP_NO_ROUTE] = "no_route",	 [DP_DROP_ARP_UNRESOLVED] = "arp_unresolved",
+    [DP_DROP_NO_BUFFER] = "no_buffer",	 [DP_DROP_TX_FULL] = "tx_full",
+    [DP_DROP_NOT_FOR_US] = "not_for_us",
 };
 
 #define DP_ICMP_DEFAULT_RATE_PER_S 100 /* per ctx; RFC 1812 4.3.2.8 leaves the figure to us */
-#define DP_ICMP_DEFAULT_BURST 20
+#define DP_ICMP_DEFAULT_BURST	   20
 
 static void ctx_free(struct dp_ctx *ctx)
 {
@@ -43,7 +43,8 @@ static void ctx_free(struct dp_ctx *ctx)
 
 static struct dp_ctx *ctx_create(struct dataplane *dp, uint16_t id)
 {
-	struct dp_ctx *ctx = aligned_alloc(CACHE_LINE_SIZE, ALIGN_UP(sizeof(*ctx), CACHE_LINE_SIZE));
+	struct dp_ctx *ctx =
+	    aligned_alloc(CACHE_LINE_SIZE, ALIGN_UP(sizeof(*ctx), CACHE_LINE_SIZE));
 	if (!ctx)
 		return NULL;
 	memset(ctx, 0, sizeof(*ctx));
@@ -252,9 +253,10 @@ int dp_assign_queues(struct dataplane *dp)
 	for (uint16_t p = 0; p < dp->n_ports; p++) {
 		uint16_t nq = dp->ports[p].n_txq;
 		if (nq < n_ctx)
-			LOG_WARN("dataplane",
-				 "port %s has %u tx queue(s) for %u threads: sharing them under a lock",
-				 dp->ports[p].name, nq, n_ctx);
+			LOG_WARN(
+			    "dataplane",
+			    "port %s has %u tx queue(s) for %u threads: sharing them under a lock",
+			    dp->ports[p].name, nq, n_ctx);
 		for (uint16_t c = 0; c < n_ctx; c++) {
 			dp->ctx[c]->txq[p] = c % nq;
 			dp->ctx[c]->txq_shared[p] = nq < n_ctx;

@@ -38,29 +38,30 @@
 #include "pkt.h"
 #include "spsc_ring.h"
 
-#define DP_MAX_PORTS 32
-#define DP_MAX_BRIDGES 16
-#define DP_MAX_IFACES (DP_MAX_PORTS + DP_MAX_BRIDGES)
-#define DP_MAX_WORKERS 15
-#define DP_MAX_CTX (DP_MAX_WORKERS + 1) /* workers + the control thread */
-#define DP_MAX_ADDRS 8                  /* IPv4 addresses per iface */
-#define DP_MAX_RXQ 64                   /* (port, queue) pairs per worker */
-#define DP_RX_BATCH 32
-#define DP_TX_BATCH 64
+#define DP_MAX_PORTS	 32
+#define DP_MAX_BRIDGES	 16
+#define DP_MAX_IFACES	 (DP_MAX_PORTS + DP_MAX_BRIDGES)
+#define DP_MAX_WORKERS	 15
+#define DP_MAX_CTX	 (DP_MAX_WORKERS + 1) /* workers + the control thread */
+#define DP_MAX_ADDRS	 8		      /* IPv4 addresses per iface */
+#define DP_MAX_RXQ	 64		      /* (port, queue) pairs per worker */
+#define DP_RX_BATCH	 32
+#define DP_TX_BATCH	 64
 #define DP_CTL_RING_SIZE 1024 /* requests a worker can have outstanding to the control thread */
-#define DP_IFACE_NONE UINT16_MAX
+#define DP_IFACE_NONE	 UINT16_MAX
 #define DP_CTX_POOL_BUFS 2048 /* buffers per ctx for built and copied packets */
 
 /* Why a packet was dropped. Every drop is attributed to a port: the ingress port, except
  * DP_DROP_TX_FULL (the egress port). */
 enum dp_drop_reason {
-	DP_DROP_BAD_HEADER = 0, /* runt, truncated or malformed header, bad checksum (RFC 1812 5.2.2) */
-	DP_DROP_TTL_EXPIRED,    /* TTL <= 1 on a packet to forward (RFC 1812 5.3.1) */
-	DP_DROP_NO_ROUTE,       /* no route to the destination */
+	/* runt, truncated or malformed header, bad checksum (RFC 1812 5.2.2) */
+	DP_DROP_BAD_HEADER = 0,
+	DP_DROP_TTL_EXPIRED,	/* TTL <= 1 on a packet to forward (RFC 1812 5.3.1) */
+	DP_DROP_NO_ROUTE,	/* no route to the destination */
 	DP_DROP_ARP_UNRESOLVED, /* next hop did not resolve, or too many packets held for it */
-	DP_DROP_NO_BUFFER,      /* no buffer for a copy or a reply */
-	DP_DROP_TX_FULL,        /* the egress tx queue did not take the frame */
-	DP_DROP_NOT_FOR_US,     /* unicast to another MAC on a routed port, filtered by a bridge,
+	DP_DROP_NO_BUFFER,	/* no buffer for a copy or a reply */
+	DP_DROP_TX_FULL,	/* the egress tx queue did not take the frame */
+	DP_DROP_NOT_FOR_US,	/* unicast to another MAC on a routed port, filtered by a bridge,
 				   local traffic we do not serve, unsupported ethertype */
 	DP_DROP_MAX
 };
@@ -100,28 +101,29 @@ struct dp_port {
 	char name[32];
 	struct ixy_device *dev;
 	uint8_t mac[ETH_ALEN];
-	uint16_t iface;   /* the iface this port belongs to (itself, or its bridge) */
-	bool bridged;     /* member of a bridge: switch, learn, run promiscuous */
-	uint16_t n_rxq;   /* rx queues polled */
-	uint16_t n_txq;   /* tx queues the device has */
+	uint16_t iface; /* the iface this port belongs to (itself, or its bridge) */
+	bool bridged;	/* member of a bridge: switch, learn, run promiscuous */
+	uint16_t n_rxq; /* rx queues polled */
+	uint16_t n_txq; /* tx queues the device has */
 	pthread_spinlock_t txq_lock[IXY_MAX_QUEUES]; /* only taken when a queue is shared */
 };
 
 /* A request from a worker to the control thread (through the worker's ring). */
 enum dp_ctl_msg_type {
-	DP_CTL_LEARN = 1,  /* ARP told us ip is at mac on iface */
-	DP_CTL_RESOLVE,    /* buf waits for ip on iface to resolve; the control thread owns it now */
+	DP_CTL_LEARN = 1, /* ARP told us ip is at mac on iface */
+	DP_CTL_RESOLVE,	  /* buf waits for ip on iface to resolve; the control thread owns it now */
 };
 struct dp_ctl_msg {
-	uint8_t type;      /* enum dp_ctl_msg_type */
+	uint8_t type; /* enum dp_ctl_msg_type */
 	uint8_t mac[ETH_ALEN];
-	uint8_t flags;     /* DP_CTL_F_* */
+	uint8_t flags; /* DP_CTL_F_* */
 	uint16_t iface;
-	uint16_t in_port;  /* LEARN: the port the ARP came in on */
-	uint32_t ip;       /* host byte order */
+	uint16_t in_port; /* LEARN: the port the ARP came in on */
+	uint32_t ip;	  /* host byte order */
 	struct pkt_buf *buf;
 };
-#define DP_CTL_F_TARGET_US 0x1 /* LEARN: the ARP was addressed to us (RFC 826: create the entry) */
+/* LEARN: the ARP was addressed to us (RFC 826: create the entry). */
+#define DP_CTL_F_TARGET_US 0x1
 
 /* Token bucket for ICMP errors (RFC 1812 4.3.2.8), one per ctx so no thread shares it. */
 struct dp_token_bucket {
@@ -133,27 +135,27 @@ struct dataplane;
 
 struct dp_ctx {
 	struct dataplane *dp;
-	uint16_t id;   /* ctx index: workers 0 .. n_workers-1, control thread n_workers */
-	int core;      /* worker: the core it is pinned to; -1 for the control thread */
+	uint16_t id; /* ctx index: workers 0 .. n_workers-1, control thread n_workers */
+	int core;    /* worker: the core it is pinned to; -1 for the control thread */
 	struct mempool *pool;
 	uint16_t n_rxq;
 	struct {
 		uint16_t port;
 		uint16_t queue;
 	} rxq[DP_MAX_RXQ];
-	uint16_t txq[DP_MAX_PORTS];       /* tx queue this ctx uses on each port */
-	bool txq_shared[DP_MAX_PORTS];    /* that queue is shared: take dp_port.txq_lock */
+	uint16_t txq[DP_MAX_PORTS];    /* tx queue this ctx uses on each port */
+	bool txq_shared[DP_MAX_PORTS]; /* that queue is shared: take dp_port.txq_lock */
 	struct {
 		uint32_t n;
 		struct pkt_buf *bufs[DP_TX_BATCH];
-	} tx[DP_MAX_PORTS];               /* frames waiting for the next tx_batch per port */
+	} tx[DP_MAX_PORTS]; /* frames waiting for the next tx_batch per port */
 	struct dp_counters counters[DP_MAX_PORTS];
 	struct dp_token_bucket icmp_bucket;
-	uint32_t now_s;                   /* coarse clock, refreshed once per poll loop */
-	uint16_t ip_id;                   /* identification of the next datagram we originate */
-	uint32_t n_garbage;               /* dropped buffers waiting for one batched free */
+	uint32_t now_s;	    /* coarse clock, refreshed once per poll loop */
+	uint16_t ip_id;	    /* identification of the next datagram we originate */
+	uint32_t n_garbage; /* dropped buffers waiting for one batched free */
 	struct pkt_buf *garbage[DP_TX_BATCH];
-	struct spsc_ring to_ctl;          /* workers only: requests to the control thread */
+	struct spsc_ring to_ctl; /* workers only: requests to the control thread */
 	struct dp_ctl_msg ctl_slots[DP_CTL_RING_SIZE];
 	pthread_t thread;
 	bool thread_started;
@@ -165,7 +167,7 @@ struct dp_tables {
 	struct lpm4 *lpm;
 	struct nexthop_table *nht;
 	struct neigh_table *neigh; /* tables/neigh.h: written by the control thread only */
-	struct mac_table *mac; /* tables/mac_table.h: workers learn into it directly */
+	struct mac_table *mac;	   /* tables/mac_table.h: workers learn into it directly */
 };
 
 struct dataplane {
@@ -177,13 +179,13 @@ struct dataplane {
 	struct dp_iface ifaces[DP_MAX_IFACES];
 	struct dp_tables tables;
 	struct dp_ctx *ctx[DP_MAX_CTX];
-	uint16_t n_local;         /* every address of every iface, for the "is it ours" check */
+	uint16_t n_local; /* every address of every iface, for the "is it ours" check */
 	uint32_t local_ips[DP_MAX_IFACES * DP_MAX_ADDRS];
 	uint32_t icmp_rate_per_s; /* ICMP errors per second per ctx (RFC 1812 4.3.2.8) */
 	uint32_t icmp_burst;
 	uint32_t idle_sleep_us; /* workers sleep this long after many empty loops; 0: always spin */
-	bool stop;    /* set by dp_stop(); read by the workers */
-	bool running; /* workers started */
+	bool stop;		/* set by dp_stop(); read by the workers */
+	bool running;		/* workers started */
 };
 
 /*

@@ -24,7 +24,8 @@ uint32_t dp_now_s(void);
 
 /* True and *mac if ip has a usable (reachable or stale) neighbour entry. iface is the egress
  * the route chose; the table keys by address alone (connected subnets never overlap). */
-bool dp_neigh_lookup(const struct dataplane *dp, uint16_t iface, uint32_t ip, uint8_t mac[ETH_ALEN]);
+bool dp_neigh_lookup(const struct dataplane *dp, uint16_t iface, uint32_t ip,
+		     uint8_t mac[ETH_ALEN]);
 /* True and *port if mac was learnt on bridge. */
 bool dp_mac_lookup(const struct dataplane *dp, uint16_t bridge, const uint8_t mac[ETH_ALEN],
 		   uint16_t *port);

@@ -103,14 +103,14 @@ struct pkt_buf *dp_icmp_error(struct dp_ctx *ctx, const struct pkt_buf *orig, ui
 	eth->type_be = htons(ETHERTYPE_IPV4);
 	struct ipv4_hdr *ip = pkt_ipv4(b);
 	*ip = (struct ipv4_hdr){
-		.ver_ihl = IPV4_VERSION << 4 | IPV4_MIN_HDR_LEN / 4,
-		.tos = ICMP_ERROR_TOS,
-		.total_len_be = htons((uint16_t)total),
-		.id_be = htons(ctx->ip_id++),
-		.ttl = IPV4_DEFAULT_TTL,
-		.proto = IPV4_PROTO_ICMP,
-		.src_be = htonl(src),
-		.dst_be = oip->src_be,
+	    .ver_ihl = IPV4_VERSION << 4 | IPV4_MIN_HDR_LEN / 4,
+	    .tos = ICMP_ERROR_TOS,
+	    .total_len_be = htons((uint16_t)total),
+	    .id_be = htons(ctx->ip_id++),
+	    .ttl = IPV4_DEFAULT_TTL,
+	    .proto = IPV4_PROTO_ICMP,
+	    .src_be = htonl(src),
+	    .dst_be = oip->src_be,
 	};
 	ip->csum_be = inet_csum_be(ip, IPV4_MIN_HDR_LEN);
 	struct icmp_hdr *icmp = (struct icmp_hdr *)(ip + 1);
@@ -129,7 +129,8 @@ bool dp_icmp_echo_reply(struct pkt_buf *b, enum dp_drop_reason *why)
 	unsigned total = ntohs(ip->total_len_be);
 	*why = DP_DROP_NOT_FOR_US;
 	/* 1. Only unfragmented ICMP: we do not reassemble. */
-	if (ip->proto != IPV4_PROTO_ICMP || (ntohs(ip->frag_be) & (IPV4_FLAG_MF | IPV4_FRAG_OFFSET)))
+	if (ip->proto != IPV4_PROTO_ICMP ||
+	    (ntohs(ip->frag_be) & (IPV4_FLAG_MF | IPV4_FRAG_OFFSET)))
 		return false;
 	unsigned icmp_len = total - hl;
 	if (icmp_len < ICMP_HDR_LEN) {
@@ -151,7 +152,8 @@ bool dp_icmp_echo_reply(struct pkt_buf *b, enum dp_drop_reason *why)
 	/* 4. RFC 792: swap the addresses, type 0; identifier, sequence and data unchanged.
 	 * Only the type/code word changes, so patch the checksum (RFC 1624 eqn. 3). */
 	icmp->type = ICMP_ECHO_REPLY;
-	icmp->csum_be = inet_csum_update_be(icmp->csum_be, ICMP_ECHO_REQUEST << 8, ICMP_ECHO_REPLY << 8);
+	icmp->csum_be =
+	    inet_csum_update_be(icmp->csum_be, ICMP_ECHO_REQUEST << 8, ICMP_ECHO_REPLY << 8);
 	uint32_t src_be = ip->src_be;
 	ip->src_be = ip->dst_be;
 	ip->dst_be = src_be;

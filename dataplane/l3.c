@@ -17,11 +17,11 @@
 #include "dp_internal.h"
 #include "log.h"
 
-#define IPV4_LIMITED_BCAST 0xffffffffu
-#define IPV4_IS_MULTICAST(a) (((a) >> 28) == 0xe)  /* 224.0.0.0/4, RFC 5771 */
-#define IPV4_IS_LOOPBACK(a) (((a) >> 24) == 127)   /* 127.0.0.0/8, RFC 1122 3.2.1.3 */
-#define IPV4_IS_THIS_NET(a) (((a) >> 24) == 0)     /* 0.0.0.0/8, RFC 1122 3.2.1.3 */
-#define IPV4_IS_CLASS_E(a) (((a) >> 28) == 0xf)    /* 240.0.0.0/4, RFC 1112 4 */
+#define IPV4_LIMITED_BCAST   0xffffffffu
+#define IPV4_IS_MULTICAST(a) (((a) >> 28) == 0xe) /* 224.0.0.0/4, RFC 5771 */
+#define IPV4_IS_LOOPBACK(a)  (((a) >> 24) == 127) /* 127.0.0.0/8, RFC 1122 3.2.1.3 */
+#define IPV4_IS_THIS_NET(a)  (((a) >> 24) == 0)	  /* 0.0.0.0/8, RFC 1122 3.2.1.3 */
+#define IPV4_IS_CLASS_E(a)   (((a) >> 28) == 0xf) /* 240.0.0.0/4, RFC 1112 4 */
 
 static void arp_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b)
 {
@@ -123,7 +123,8 @@ static bool ipv4_subnet_bcast(const struct dataplane *dp, uint32_t dst)
 	for (uint16_t i = 0; i < dp->n_ifaces; i++) {
 		const struct dp_iface *ifc = &dp->ifaces[i];
 		for (uint16_t a = 0; a < ifc->n_addrs; a++)
-			if (ifc->addrs[a].len < 31 && (dst | ifc->addrs[a].mask) == IPV4_LIMITED_BCAST &&
+			if (ifc->addrs[a].len < 31 &&
+			    (dst | ifc->addrs[a].mask) == IPV4_LIMITED_BCAST &&
 			    (dst & ifc->addrs[a].mask) == (ifc->addrs[a].ip & ifc->addrs[a].mask))
 				return true;
 	}
@@ -158,7 +159,7 @@ static void route_batch(struct dp_ctx *ctx, struct pkt_buf **bufs, uint32_t n, b
 		if (nh[i] == LPM4_NH_NONE) {
 			if (forwarding) {
 				struct pkt_buf *e =
-					dp_icmp_error(ctx, b, ICMP_DEST_UNREACH, ICMP_UNREACH_NET);
+				    dp_icmp_error(ctx, b, ICMP_DEST_UNREACH, ICMP_UNREACH_NET);
 				if (e)
 					errs[(*n_errs)++] = e;
 			}
@@ -179,7 +180,8 @@ static void route_batch(struct dp_ctx *ctx, struct pkt_buf **bufs, uint32_t n, b
 			dp_output_eth(ctx, oif, mac, b);
 			continue;
 		}
-		struct dp_ctl_msg msg = {.type = DP_CTL_RESOLVE, .iface = oif, .ip = target, .buf = b};
+		struct dp_ctl_msg msg = {
+		    .type = DP_CTL_RESOLVE, .iface = oif, .ip = target, .buf = b};
 		if (ctx->id >= dp->n_workers || !spsc_ring_push(&ctx->to_ctl, &msg))
 			dp_drop1(ctx, b->rx_port, DP_DROP_ARP_UNRESOLVED, b);
 	}
@@ -203,7 +205,8 @@ static void ipv4_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b,
 	/* 2. For us: only echo requests are served (RFC 1812 4.3.3.6: a router MUST answer). */
 	if (dp_is_local_ip(dp, dst)) {
 		enum dp_drop_reason why = DP_DROP_NOT_FOR_US;
-		if (!IPV4_IS_MULTICAST(src) && src != IPV4_LIMITED_BCAST && dp_icmp_echo_reply(b, &why))
+		if (!IPV4_IS_MULTICAST(src) && src != IPV4_LIMITED_BCAST &&
+		    dp_icmp_echo_reply(b, &why))
 			local[(*n_local)++] = b;
 		else
 			dp_drop1(ctx, in_port, why, b);

@@ -20,12 +20,12 @@
 
 #include "compiler.h"
 
-#define ETH_ALEN 6
-#define ETH_HDR_LEN 14
-#define ETH_MIN_FRAME_LEN 60   /* IEEE 802.3 clause 3.2.8: 64 bytes minimum, minus the FCS */
-#define ETH_MAX_FRAME_LEN 1514 /* 1500-byte payload (RFC 894) + header, no FCS, no VLAN tag */
-#define ETHERTYPE_IPV4 0x0800  /* RFC 894 */
-#define ETHERTYPE_ARP 0x0806   /* RFC 826 */
+#define ETH_ALEN	  6
+#define ETH_HDR_LEN	  14
+#define ETH_MIN_FRAME_LEN 60	 /* IEEE 802.3 clause 3.2.8: 64 bytes minimum, minus the FCS */
+#define ETH_MAX_FRAME_LEN 1514	 /* 1500-byte payload (RFC 894) + header, no FCS, no VLAN tag */
+#define ETHERTYPE_IPV4	  0x0800 /* RFC 894 */
+#define ETHERTYPE_ARP	  0x0806 /* RFC 826 */
 
 /* Ethernet II header (RFC 894). */
 struct eth_hdr {
@@ -37,14 +37,14 @@ static_assert(sizeof(struct eth_hdr) == ETH_HDR_LEN, "Ethernet header is 14 byte
 
 /* ARP for IPv4 over Ethernet (RFC 826, "Packet format"; hardware type 1 from RFC 5342/IANA). */
 #define ARP_HTYPE_ETHERNET 1
-#define ARP_OP_REQUEST 1
-#define ARP_OP_REPLY 2
+#define ARP_OP_REQUEST	   1
+#define ARP_OP_REPLY	   2
 struct arp_hdr {
 	uint16_t htype_be; /* ar$hrd */
 	uint16_t ptype_be; /* ar$pro: ETHERTYPE_IPV4 */
-	uint8_t hlen;      /* ar$hln: 6 */
-	uint8_t plen;      /* ar$pln: 4 */
-	uint16_t op_be;    /* ar$op */
+	uint8_t hlen;	   /* ar$hln: 6 */
+	uint8_t plen;	   /* ar$pln: 4 */
+	uint16_t op_be;	   /* ar$op */
 	uint8_t sha[ETH_ALEN];
 	uint32_t spa_be;
 	uint8_t tha[ETH_ALEN];
@@ -53,12 +53,12 @@ struct arp_hdr {
 static_assert(sizeof(struct arp_hdr) == 28, "ARP for IPv4 over Ethernet is 28 bytes");
 
 /* IPv4 header without options (RFC 791 section 3.1). */
-#define IPV4_VERSION 4
+#define IPV4_VERSION	 4
 #define IPV4_MIN_HDR_LEN 20
-#define IPV4_PROTO_ICMP 1
-#define IPV4_FLAG_MF 0x2000      /* RFC 791 3.1: more fragments */
-#define IPV4_FRAG_OFFSET 0x1fff  /* RFC 791 3.1: fragment offset in 8-byte units */
-#define IPV4_DEFAULT_TTL 64      /* RFC 1700 / IANA recommended default */
+#define IPV4_PROTO_ICMP	 1
+#define IPV4_FLAG_MF	 0x2000 /* RFC 791 3.1: more fragments */
+#define IPV4_FRAG_OFFSET 0x1fff /* RFC 791 3.1: fragment offset in 8-byte units */
+#define IPV4_DEFAULT_TTL 64	/* RFC 1700 / IANA recommended default */
 struct ipv4_hdr {
 	uint8_t ver_ihl; /* version << 4 | IHL (header length in 32-bit words) */
 	uint8_t tos;
@@ -75,20 +75,20 @@ static_assert(sizeof(struct ipv4_hdr) == IPV4_MIN_HDR_LEN, "IPv4 header is 20 by
 static_assert(offsetof(struct ipv4_hdr, ttl) == 8, "TTL and protocol share the 5th word");
 
 /* ICMP header (RFC 792): type, code, checksum, then 4 bytes whose meaning depends on the type. */
-#define ICMP_ECHO_REPLY 0
-#define ICMP_DEST_UNREACH 3
-#define ICMP_UNREACH_NET 0 /* RFC 792 / RFC 1812 5.2.7.1: code 0, net unreachable */
-#define ICMP_REDIRECT 5
-#define ICMP_ECHO_REQUEST 8
+#define ICMP_ECHO_REPLY	   0
+#define ICMP_DEST_UNREACH  3
+#define ICMP_UNREACH_NET   0 /* RFC 792 / RFC 1812 5.2.7.1: code 0, net unreachable */
+#define ICMP_REDIRECT	   5
+#define ICMP_ECHO_REQUEST  8
 #define ICMP_TIME_EXCEEDED 11
-#define ICMP_EXC_TTL 0 /* RFC 792: code 0, time to live exceeded in transit */
+#define ICMP_EXC_TTL	   0 /* RFC 792: code 0, time to live exceeded in transit */
 #define ICMP_PARAM_PROBLEM 12
-#define ICMP_HDR_LEN 8
+#define ICMP_HDR_LEN	   8
 struct icmp_hdr {
 	uint8_t type;
 	uint8_t code;
 	uint16_t csum_be;
-	uint16_t id_be;  /* echo: identifier; errors: unused (zero) */
+	uint16_t id_be;	 /* echo: identifier; errors: unused (zero) */
 	uint16_t seq_be; /* echo: sequence number; errors: unused (zero) */
 } __packed;
 static_assert(sizeof(struct icmp_hdr) == ICMP_HDR_LEN, "ICMP header is 8 bytes");

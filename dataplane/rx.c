@@ -52,8 +52,7 @@ static bool l2_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b)
 	return false;
 }
 
-static void process_chunk(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf **bufs,
-			  uint32_t n)
+static void process_chunk(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf **bufs, uint32_t n)
 {
 	const struct dataplane *dp = ctx->dp;
 	const struct dp_port *port = &dp->ports[in_port];

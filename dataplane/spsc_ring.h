@@ -26,9 +26,9 @@ struct spsc_ring {
 	 * and only read by the other. */
 	uint32_t tail __cache_aligned;
 	uint32_t head __cache_aligned;
-	uint32_t mask;       /* size - 1 */
+	uint32_t mask;	     /* size - 1 */
 	uint32_t elem_bytes; /* size of one message */
-	uint8_t *slots;      /* size * elem_bytes bytes */
+	uint8_t *slots;	     /* size * elem_bytes bytes */
 };
 
 /* Set up a ring over slots (size * elem_bytes bytes). size must be a power of two. */

@@ -51,15 +51,16 @@ static void *worker_main(void *arg)
 
 	worker_place(ctx);
 	rcu_reader_register();
-	LOG_INFO("worker", "worker %u up on core %d, %u rx queue(s)", ctx->id, ctx->core, ctx->n_rxq);
+	LOG_INFO("worker", "worker %u up on core %d, %u rx queue(s)", ctx->id, ctx->core,
+		 ctx->n_rxq);
 	/* Relaxed: stop carries no data with it; the join in dp_stop() orders everything else. */
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_RELAXED)) {
 		uint32_t got = 0;
 		ctx->now_s = dp_now_s();
 		for (uint16_t i = 0; i < ctx->n_rxq; i++) {
 			uint16_t port = ctx->rxq[i].port;
-			uint32_t n = ixy_rx_batch(dp->ports[port].dev, ctx->rxq[i].queue, bufs,
-						  DP_RX_BATCH);
+			uint32_t n =
+			    ixy_rx_batch(dp->ports[port].dev, ctx->rxq[i].queue, bufs, DP_RX_BATCH);
 			if (n) {
 				dp_process_rx(ctx, port, bufs, n);
 				got += n;

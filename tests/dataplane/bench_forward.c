@@ -23,7 +23,7 @@
 #include "lpm4.h"
 #include "memory.h"
 
-#define BENCH_FRAMES 4096
+#define BENCH_FRAMES	4096
 #define BENCH_FRAME_LEN 60 /* 64 on the wire with the FCS */
 
 static uint64_t now_ns(void)
@@ -173,7 +173,8 @@ int main(int argc, char **argv)
 	struct dataplane *dp = NULL;
 	struct control *ctl = NULL;
 	if (!p0 || !p1 || ixy_set_mac(p0, p0_mac) != 0) {
-		fprintf(stderr, "bench_forward: cannot open the memory ports: %s\n", strerror(errno));
+		fprintf(stderr, "bench_forward: cannot open the memory ports: %s\n",
+			strerror(errno));
 		goto out_devs;
 	}
 	dp = dataplane_create((uint16_t)n_workers);
@@ -198,7 +199,8 @@ int main(int argc, char **argv)
 
 	int cores[DP_MAX_WORKERS];
 	for (int w = 0; w < n_workers; w++)
-		cores[w] = (int)((w + 1) % n_cpus); /* leave core 0 to the control thread if we can */
+		cores[w] =
+		    (int)((w + 1) % n_cpus); /* leave core 0 to the control thread if we can */
 	if (dp_start(dp, cores) != 0 || control_start(ctl) != 0)
 		goto out_dp;
 

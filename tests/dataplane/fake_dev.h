@@ -79,15 +79,15 @@ static void fake_close(struct ixy_device *dev)
 }
 
 static const struct ixy_device_ops fake_ops = {
-	.driver_name = "fake",
-	.rx_batch = fake_rx_batch,
-	.tx_batch = fake_tx_batch,
-	.read_stats = fake_read_stats,
-	.set_promisc = fake_set_promisc,
-	.get_link = fake_get_link,
-	.get_mac = fake_get_mac,
-	.set_mac = fake_set_mac,
-	.close = fake_close,
+    .driver_name = "fake",
+    .rx_batch = fake_rx_batch,
+    .tx_batch = fake_tx_batch,
+    .read_stats = fake_read_stats,
+    .set_promisc = fake_set_promisc,
+    .get_link = fake_get_link,
+    .get_mac = fake_get_mac,
+    .set_mac = fake_set_mac,
+    .close = fake_close,
 };
 
 /* A device with MAC 02:00:00:00:00:id, tx_queues queues, accepting everything. */

@@ -170,9 +170,9 @@ int main(void)
 
 	/* Bulk replacement: checked first, all or nothing; connected routes stay. */
 	struct control_route bulk[3] = {
-		{.prefix = IP(10, 20, 0, 0), .len = 16, .gw = IP(10, 2, 0, 2)},
-		{.prefix = IP(10, 21, 0, 0), .len = 16, .gw = IP(10, 1, 0, 9)},
-		{.prefix = IP(10, 22, 0, 1), .len = 16, .gw = IP(10, 2, 0, 2)}, /* host bits */
+	    {.prefix = IP(10, 20, 0, 0), .len = 16, .gw = IP(10, 2, 0, 2)},
+	    {.prefix = IP(10, 21, 0, 0), .len = 16, .gw = IP(10, 1, 0, 9)},
+	    {.prefix = IP(10, 22, 0, 1), .len = 16, .gw = IP(10, 2, 0, 2)}, /* host bits */
 	};
 	CHECK_EQ(control_replace_routes(ctl, bulk, 3), -EINVAL);
 	CHECK_EQ(control_get_route(ctl, IP(10, 20, 0, 0), 16, &gw, &iface), -ENOENT);

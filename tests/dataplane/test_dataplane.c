@@ -167,8 +167,8 @@ static void bed_init(struct bed *t, int n_bridge_ports)
 	CHECK_EQ(dp_iface_add_addr(t->dp, (uint16_t)t->br, IP(10, 3, 0, 1), 24), 0);
 	t->nht = nexthop_table_create(64);
 	t->lpm = lpm4_create(t->nht);
-	t->neigh = neigh_table_create(&(struct neigh_config){.capacity = 64,
-							      .free_pkt = free_held_pkt});
+	t->neigh =
+	    neigh_table_create(&(struct neigh_config){.capacity = 64, .free_pkt = free_held_pkt});
 	t->mac = mac_table_create(&(struct mac_table_config){.capacity = 64});
 	add_route(t, IP(10, 1, 0, 0), 24, 0, 0);
 	add_route(t, IP(10, 2, 0, 0), 24, 0, 1);
@@ -236,8 +236,8 @@ static void test_forward(void)
 {
 	struct bed t;
 	bed_init(&t, 2);
-	struct pkt_buf *b = make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64,
-				      17, 100, 5);
+	struct pkt_buf *b =
+	    make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 100, 5);
 	rx1(&t, 0, b);
 	CHECK_EQ(t.dev[1]->n_tx, 1);
 	CHECK_EQ(t.dev[0]->n_tx, 0);
@@ -254,13 +254,14 @@ static void test_forward(void)
 		CHECK(payload_ok);
 	}
 	/* Via a gateway: 10.9.1.1 goes to 10.2.0.2's MAC. */
-	rx1(&t, 0, make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 9, 1, 1), 64, 17, 10, 5));
+	rx1(&t, 0,
+	    make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 9, 1, 1), 64, 17, 10, 5));
 	CHECK_EQ(t.dev[1]->n_tx, 2);
 	if (t.dev[1]->n_tx == 2)
 		CHECK(memcmp(t.dev[1]->tx[1]->data, host_b_mac, 6) == 0);
 	/* Options (IHL 7) and a fragment (MF, offset 0) pass unchanged but for TTL and checksum. */
-	struct pkt_buf *o = make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 9,
-				      17, 30, 7);
+	struct pkt_buf *o =
+	    make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 9, 17, 30, 7);
 	o->data[14 + 6] = 0x20; /* MF */
 	uint16_t c;
 	o->data[24] = o->data[25] = 0;
@@ -411,7 +412,8 @@ static void test_icmp(void)
 	CHECK_EQ(t.dev[0]->n_tx, 1);
 	fake_dev_clear(t.dev[0]);
 	/* No error about a link-layer broadcast (it is not even routed: RFC 1812 5.3.4). */
-	rx1(&t, 0, make_ipv4(bcast_mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 1, 17, 10, 5));
+	rx1(&t, 0,
+	    make_ipv4(bcast_mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 1, 17, 10, 5));
 	CHECK_EQ(t.dev[0]->n_tx, 0);
 	CHECK_EQ(t.dev[1]->n_tx, 0);
 
@@ -466,8 +468,8 @@ static void test_arp_and_resolution(void)
 	CHECK_EQ(drops(&t, 0, DP_DROP_BAD_HEADER), 1);
 
 	/* Unresolved next hop: the packet goes to the control thread with the address to ask. */
-	rx1(&t, 0, make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 3), 64, 17, 10,
-			     5));
+	rx1(&t, 0,
+	    make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 3), 64, 17, 10, 5));
 	CHECK_EQ(t.dev[1]->n_tx, 0);
 	CHECK(dp_ctl_pop(t.dp, 0, &msg));
 	CHECK_EQ(msg.type, DP_CTL_RESOLVE);
@@ -508,16 +510,19 @@ static void test_bridge(void)
 	struct fake_dev *pa = t.dev[2], *pb = t.dev[3], *pc = t.dev[4];
 	CHECK(pa->base.promisc && pb->base.promisc && pc->base.promisc);
 	/* A -> B unknown: flooded to B and C, not back to A. */
-	rx1(&t, 2, make_ipv4(host_b_mac, host_a_mac, IP(10, 3, 0, 2), IP(10, 3, 0, 3), 64, 17, 10, 5));
+	rx1(&t, 2,
+	    make_ipv4(host_b_mac, host_a_mac, IP(10, 3, 0, 2), IP(10, 3, 0, 3), 64, 17, 10, 5));
 	CHECK_EQ(pa->n_tx, 0);
 	CHECK_EQ(pb->n_tx, 1);
 	CHECK_EQ(pc->n_tx, 1);
 	/* B -> A: A was learnt on port 2, so only port 2. */
-	rx1(&t, 3, make_ipv4(host_a_mac, host_b_mac, IP(10, 3, 0, 3), IP(10, 3, 0, 2), 64, 17, 10, 5));
+	rx1(&t, 3,
+	    make_ipv4(host_a_mac, host_b_mac, IP(10, 3, 0, 3), IP(10, 3, 0, 2), 64, 17, 10, 5));
 	CHECK_EQ(pa->n_tx, 1);
 	CHECK_EQ(pc->n_tx, 1);
 	/* A -> B again: only B now; C no longer sees it. */
-	rx1(&t, 2, make_ipv4(host_b_mac, host_a_mac, IP(10, 3, 0, 2), IP(10, 3, 0, 3), 64, 17, 10, 5));
+	rx1(&t, 2,
+	    make_ipv4(host_b_mac, host_a_mac, IP(10, 3, 0, 2), IP(10, 3, 0, 3), 64, 17, 10, 5));
 	CHECK_EQ(pb->n_tx, 2);
 	CHECK_EQ(pc->n_tx, 1);
 	/* Broadcast from C goes to A and B, and to us (an ARP for the bridge address is answered
@@ -532,16 +537,18 @@ static void test_bridge(void)
 		CHECK(memcmp(f + 22, t.dp->ifaces[t.br].mac, 6) == 0);
 	}
 	/* Frame to a MAC learnt on its own ingress port: filtered. */
-	rx1(&t, 2, make_ipv4(host_a_mac, host_c_mac, IP(10, 3, 0, 4), IP(10, 3, 0, 2), 64, 17, 10, 5));
+	rx1(&t, 2,
+	    make_ipv4(host_a_mac, host_c_mac, IP(10, 3, 0, 4), IP(10, 3, 0, 2), 64, 17, 10, 5));
 	CHECK_EQ(pa->n_tx, 2);
 	CHECK_EQ(drops(&t, 2, DP_DROP_NOT_FOR_US), 1);
 	/* Routed into the bridge: 10.3.0.2 resolved to A's MAC, sent only on A's port. */
 	set_neigh(&t, (uint16_t)t.br, IP(10, 3, 0, 2), host_a_mac);
 	/* C moved to port 2 with that last frame; teach it back on port 4. */
-	rx1(&t, 4, make_ipv4(host_a_mac, host_c_mac, IP(10, 3, 0, 4), IP(10, 3, 0, 2), 64, 17, 10, 5));
+	rx1(&t, 4,
+	    make_ipv4(host_a_mac, host_c_mac, IP(10, 3, 0, 4), IP(10, 3, 0, 2), 64, 17, 10, 5));
 	uint32_t a_before = pa->n_tx, b_before = pb->n_tx, c_before = pc->n_tx;
-	rx1(&t, 0, make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 3, 0, 2), 64, 17, 10,
-			     5));
+	rx1(&t, 0,
+	    make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 3, 0, 2), 64, 17, 10, 5));
 	CHECK_EQ(pa->n_tx, a_before + 1);
 	CHECK_EQ(pb->n_tx, b_before);
 	CHECK_EQ(pc->n_tx, c_before);
@@ -560,8 +567,8 @@ static void test_tx_full(void)
 	t.dev[1]->tx_limit = 3;
 	struct pkt_buf *b[10];
 	for (int i = 0; i < 10; i++)
-		b[i] = make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17,
-				 10, 5);
+		b[i] = make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64,
+				 17, 10, 5);
 	uint32_t free_before = mempool_free_count(test_pool);
 	dp_process_rx(t.ctx, 0, b, 10);
 	dp_ctx_flush(t.ctx);

@@ -45,7 +45,8 @@ static int check_keys(struct ctx *c, const char *field, json_t *obj, const char 
 {
 	const char *key;
 	json_t *val;
-	json_object_foreach(obj, key, val) {
+	json_object_foreach(obj, key, val)
+	{
 		bool ok = false;
 		for (const char *const *a = allowed; *a; a++)
 			ok |= strcmp(*a, key) == 0;
@@ -89,7 +90,8 @@ static int parse_addrs(struct ctx *c, const char *field, json_t *arr, struct cfg
 		return fail(c, field, "at most %d addresses", DP_MAX_ADDRS);
 	size_t i;
 	json_t *v;
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		snprintf(f, sizeof(f), "%s[%zu]", field, i);
 		if (!json_is_string(v))
 			return fail(c, f, "must be a string \"a.b.c.d/len\"");
@@ -102,7 +104,8 @@ static int parse_addrs(struct ctx *c, const char *field, json_t *arr, struct cfg
 			return fail(c, f, "prefix length 0 in \"%s\"", s);
 		uint32_t host_mask = len == 32 ? 0 : UINT32_MAX >> len;
 		if (len <= 30 && ((ip & host_mask) == 0 || (ip & host_mask) == host_mask))
-			return fail(c, f, "%s is the network or broadcast address of its subnet", s);
+			return fail(c, f, "%s is the network or broadcast address of its subnet",
+				    s);
 		out[i] = (struct cfg_addr){.ip = ip, .len = len};
 	}
 	*n_out = (uint16_t)json_array_size(arr);
@@ -131,7 +134,8 @@ static int parse_ports(struct ctx *c, json_t *arr, struct ixyd_config *cfg)
 		return fail(c, "ports", "at most %d ports", DP_MAX_PORTS);
 	size_t i;
 	json_t *p;
-	json_array_foreach(arr, i, p) {
+	json_array_foreach(arr, i, p)
+	{
 		struct cfg_port *port = &cfg->ports[i];
 		port->bridge = -1;
 		port->rx_queues = 1;
@@ -145,15 +149,18 @@ static int parse_ports(struct ctx *c, json_t *arr, struct ixyd_config *cfg)
 			return -1;
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(cfg->ports[j].name, port->name) == 0)
-				return fail(c, f, "\"%s\" is also the name of ports[%zu]", port->name, j);
+				return fail(c, f, "\"%s\" is also the name of ports[%zu]",
+					    port->name, j);
 		snprintf(f, sizeof(f), "ports[%zu].device", i);
-		if (get_string(c, f, json_object_get(p, "device"), port->device, sizeof(port->device)))
+		if (get_string(c, f, json_object_get(p, "device"), port->device,
+			       sizeof(port->device)))
 			return -1;
 		if (!device_name_ok(port->device))
-			return fail(c, f,
-				    "\"%s\" is neither a PCI address (0000:00:04.0) nor af_packet:IFNAME, "
-				    "pcap:PATH or null:NAME",
-				    port->device);
+			return fail(
+			    c, f,
+			    "\"%s\" is neither a PCI address (0000:00:04.0) nor af_packet:IFNAME, "
+			    "pcap:PATH or null:NAME",
+			    port->device);
 		if (isxdigit((unsigned char)port->device[0]) && port->device[4] == ':')
 			cfg->has_pci = true;
 		json_t *q = json_object_get(p, "rx_queues");
@@ -161,7 +168,8 @@ static int parse_ports(struct ctx *c, json_t *arr, struct ixyd_config *cfg)
 			snprintf(f, sizeof(f), "ports[%zu].rx_queues", i);
 			if (!json_is_integer(q) || json_integer_value(q) < 1 ||
 			    json_integer_value(q) > IXY_MAX_QUEUES)
-				return fail(c, f, "must be an integer from 1 to %d", IXY_MAX_QUEUES);
+				return fail(c, f, "must be an integer from 1 to %d",
+					    IXY_MAX_QUEUES);
 			port->rx_queues = (uint16_t)json_integer_value(q);
 		}
 		json_t *a = json_object_get(p, "ipv4");
@@ -185,7 +193,8 @@ static int parse_bridges(struct ctx *c, json_t *arr, struct ixyd_config *cfg)
 		return fail(c, "bridges", "at most %d bridges", DP_MAX_BRIDGES);
 	size_t i;
 	json_t *b;
-	json_array_foreach(arr, i, b) {
+	json_array_foreach(arr, i, b)
+	{
 		struct cfg_bridge *br = &cfg->bridges[i];
 		snprintf(f, sizeof(f), "bridges[%zu]", i);
 		if (!json_is_object(b))
@@ -197,17 +206,20 @@ static int parse_bridges(struct ctx *c, json_t *arr, struct ixyd_config *cfg)
 			return -1;
 		for (size_t j = 0; j < cfg->n_ports; j++)
 			if (strcmp(cfg->ports[j].name, br->name) == 0)
-				return fail(c, f, "\"%s\" is also the name of ports[%zu]", br->name, j);
+				return fail(c, f, "\"%s\" is also the name of ports[%zu]", br->name,
+					    j);
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(cfg->bridges[j].name, br->name) == 0)
-				return fail(c, f, "\"%s\" is also the name of bridges[%zu]", br->name, j);
+				return fail(c, f, "\"%s\" is also the name of bridges[%zu]",
+					    br->name, j);
 		json_t *ports = json_object_get(b, "ports");
 		snprintf(f, sizeof(f), "bridges[%zu].ports", i);
 		if (!json_is_array(ports) || json_array_size(ports) == 0)
 			return fail(c, f, "must be a non-empty array of port names");
 		size_t k;
 		json_t *pn;
-		json_array_foreach(ports, k, pn) {
+		json_array_foreach(ports, k, pn)
+		{
 			snprintf(f, sizeof(f), "bridges[%zu].ports[%zu]", i, k);
 			if (!json_is_string(pn))
 				return fail(c, f, "must be a port name");
@@ -223,9 +235,9 @@ static int parse_bridges(struct ctx *c, json_t *arr, struct ixyd_config *cfg)
 				return fail(c, f, "port \"%s\" is already in bridge \"%s\"", name,
 					    cfg->bridges[port->bridge].name);
 			if (port->n_addrs)
-				return fail(c, f,
-					    "port \"%s\" has ipv4 addresses; put them on the bridge",
-					    name);
+				return fail(
+				    c, f, "port \"%s\" has ipv4 addresses; put them on the bridge",
+				    name);
 			port->bridge = (int)i;
 			br->ports[br->n_ports++] = (uint16_t)found;
 		}
@@ -252,12 +264,14 @@ static size_t collect_addrs(const struct ixyd_config *cfg, struct addr_ref *refs
 	for (uint16_t i = 0; i < cfg->n_ports; i++)
 		for (uint16_t k = 0; k < cfg->ports[i].n_addrs; k++) {
 			refs[n].a = &cfg->ports[i].addrs[k];
-			snprintf(refs[n++].field, sizeof(refs[0].field), "ports[%u].ipv4[%u]", i, k);
+			snprintf(refs[n++].field, sizeof(refs[0].field), "ports[%u].ipv4[%u]", i,
+				 k);
 		}
 	for (uint16_t i = 0; i < cfg->n_bridges; i++)
 		for (uint16_t k = 0; k < cfg->bridges[i].n_addrs; k++) {
 			refs[n].a = &cfg->bridges[i].addrs[k];
-			snprintf(refs[n++].field, sizeof(refs[0].field), "bridges[%u].ipv4[%u]", i, k);
+			snprintf(refs[n++].field, sizeof(refs[0].field), "bridges[%u].ipv4[%u]", i,
+				 k);
 		}
 	return n;
 }
@@ -297,7 +311,8 @@ static int parse_routes(struct ctx *c, json_t *arr, struct ixyd_config *cfg, str
 		return fail(c, "routes", "out of memory");
 	size_t i;
 	json_t *r;
-	json_array_foreach(arr, i, r) {
+	json_array_foreach(arr, i, r)
+	{
 		struct cfg_route *rt = &cfg->routes[i];
 		snprintf(f, sizeof(f), "routes[%zu]", i);
 		if (!json_is_object(r))
@@ -333,8 +348,8 @@ static int parse_routes(struct ctx *c, json_t *arr, struct ixyd_config *cfg, str
 			return fail(c, f, "%s is on no connected subnet", json_string_value(v));
 		for (size_t j = 0; j < n_refs; j++)
 			if (refs[j].a->ip == rt->via)
-				return fail(c, f, "%s is our own address (%s)", json_string_value(v),
-					    refs[j].field);
+				return fail(c, f, "%s is our own address (%s)",
+					    json_string_value(v), refs[j].field);
 	}
 	cfg->n_routes = json_array_size(arr);
 	return 0;
@@ -351,13 +366,15 @@ static int parse_workers(struct ctx *c, json_t *w, struct ixyd_config *cfg)
 	json_t *cores = json_object_get(w, "cores");
 	if (cores) {
 		if (!json_is_array(cores) || json_array_size(cores) == 0)
-			return fail(c, "workers.cores", "must be a non-empty array of core numbers");
+			return fail(c, "workers.cores",
+				    "must be a non-empty array of core numbers");
 		if (json_array_size(cores) > DP_MAX_WORKERS)
 			return fail(c, "workers.cores", "at most %d workers", DP_MAX_WORKERS);
 		long n_cpus = sysconf(_SC_NPROCESSORS_CONF);
 		size_t i;
 		json_t *v;
-		json_array_foreach(cores, i, v) {
+		json_array_foreach(cores, i, v)
+		{
 			snprintf(f, sizeof(f), "workers.cores[%zu]", i);
 			if (!json_is_integer(v) || json_integer_value(v) < 0)
 				return fail(c, f, "must be a core number");
@@ -376,7 +393,8 @@ static int parse_workers(struct ctx *c, json_t *w, struct ixyd_config *cfg)
 	if (s) {
 		if (!json_is_integer(s) || json_integer_value(s) < 0 ||
 		    json_integer_value(s) > 1000000)
-			return fail(c, "workers.idle_sleep_us", "must be an integer from 0 to 1000000");
+			return fail(c, "workers.idle_sleep_us",
+				    "must be an integer from 0 to 1000000");
 		cfg->idle_sleep_us = (uint32_t)json_integer_value(s);
 	}
 	return 0;
@@ -391,12 +409,14 @@ static int parse_icmp(struct ctx *c, json_t *o, struct ixyd_config *cfg)
 		return -1;
 	json_t *r = json_object_get(o, "rate_per_s"), *b = json_object_get(o, "burst");
 	if (r) {
-		if (!json_is_integer(r) || json_integer_value(r) < 0 || json_integer_value(r) > 1000000)
+		if (!json_is_integer(r) || json_integer_value(r) < 0 ||
+		    json_integer_value(r) > 1000000)
 			return fail(c, "icmp.rate_per_s", "must be an integer from 0 to 1000000");
 		cfg->icmp_rate_per_s = (uint32_t)json_integer_value(r);
 	}
 	if (b) {
-		if (!json_is_integer(b) || json_integer_value(b) < 1 || json_integer_value(b) > 100000)
+		if (!json_is_integer(b) || json_integer_value(b) < 1 ||
+		    json_integer_value(b) > 100000)
 			return fail(c, "icmp.burst", "must be an integer from 1 to 100000");
 		cfg->icmp_burst = (uint32_t)json_integer_value(b);
 	}
@@ -425,8 +445,8 @@ static int parse_api(struct ctx *c, json_t *o, struct ixyd_config *cfg)
 
 int config_load(const char *path, struct ixyd_config *cfg, char *err, size_t errlen)
 {
-	static const char *const keys[] = {"ports", "bridges", "routes", "workers", "icmp", "api",
-					   NULL};
+	static const char *const keys[] = {"ports", "bridges", "routes", "workers",
+					   "icmp",  "api",     NULL};
 	struct ctx c = {.err = err, .errlen = errlen};
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->n_workers = 1;
@@ -446,7 +466,8 @@ int config_load(const char *path, struct ixyd_config *cfg, char *err, size_t err
 		return -1;
 	}
 	int rc = -1;
-	struct addr_ref *refs = calloc((DP_MAX_PORTS + DP_MAX_BRIDGES) * DP_MAX_ADDRS, sizeof(*refs));
+	struct addr_ref *refs =
+	    calloc((DP_MAX_PORTS + DP_MAX_BRIDGES) * DP_MAX_ADDRS, sizeof(*refs));
 	if (!refs) {
 		fail(&c, path, "out of memory");
 		goto out;

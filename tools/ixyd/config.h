@@ -16,7 +16,7 @@
 
 #include "dataplane.h"
 
-#define CFG_NAME_MAX 32
+#define CFG_NAME_MAX   32
 #define CFG_DEVICE_MAX 256
 
 struct cfg_addr {
@@ -60,7 +60,7 @@ struct ixyd_config {
 	uint32_t icmp_rate_per_s;
 	uint32_t icmp_burst;
 	char api_listen[64]; /* "" when absent; used by the REST API (a later issue) */
-	bool has_pci;        /* some port is a PCI device (needs huge pages) */
+	bool has_pci;	     /* some port is a PCI device (needs huge pages) */
 };
 
 /*

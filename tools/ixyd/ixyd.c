@@ -31,7 +31,7 @@
 #include "memory.h"
 
 #define EXIT_RUNTIME 1
-#define EXIT_USAGE 2
+#define EXIT_USAGE   2
 
 static void usage(FILE *f)
 {
@@ -97,7 +97,8 @@ static int open_devices(struct daemon *d)
 			return -1;
 		}
 		LOG_INFO("ixyd", "port %s: %s (%s), %u rx / %u tx queues", p->name, p->device,
-			 d->devs[i]->ops->driver_name, d->devs[i]->rx_queues, d->devs[i]->tx_queues);
+			 d->devs[i]->ops->driver_name, d->devs[i]->rx_queues,
+			 d->devs[i]->tx_queues);
 	}
 	return 0;
 }
@@ -189,9 +190,9 @@ static int parse_level(const char *s, enum log_level *level)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'k'},
-		{"syslog", no_argument, NULL, 's'},	  {"log-level", required_argument, NULL, 'l'},
-		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'k'},
+	    {"syslog", no_argument, NULL, 's'},	      {"log-level", required_argument, NULL, 'l'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	const char *config_path = NULL;
 	bool check_only = false;
@@ -244,7 +245,8 @@ int main(int argc, char **argv)
 	if (check_only) {
 		printf("ixyd: %s: configuration is valid (%u ports, %u bridges, %zu routes, %u "
 		       "workers)\n",
-		       config_path, d.cfg.n_ports, d.cfg.n_bridges, d.cfg.n_routes, d.cfg.n_workers);
+		       config_path, d.cfg.n_ports, d.cfg.n_bridges, d.cfg.n_routes,
+		       d.cfg.n_workers);
 		config_free(&d.cfg);
 		return 0;
 	}
