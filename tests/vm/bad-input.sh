@@ -2,8 +2,8 @@
 # vm_bad_input: wrong input and a wrong environment end with a message on stderr and a non-zero
 # exit status, never a signal (a crash shows as 128+N). Cases: a PCI address that is not a NIC
 # (first or second port), one where no device exists, one that is not a PCI address, the same
-# device twice, and no huge pages reserved. Finally a normal run must still work: the failures
-# left neither the devices nor the huge pages unusable.
+# device twice, options out of range, and no huge pages reserved. Finally a normal run must still
+# work: the failures left neither the devices nor the huge pages unusable.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -31,6 +31,13 @@ expect_error fwd-missing "empty slot" '0000:00:1f\.0'
 expect_error pktgen-missing "empty slot" '0000:00:1f\.0'
 expect_error fwd-malformed "not a PCI address" 'eth0'
 expect_error fwd-same-device "same device twice" '0000:00:04\.0|same|different'
+expect_error fwd-batch-0 "--batch 0" 'batch'
+expect_error fwd-promisc-bad "--promisc maybe" 'promisc'
+expect_error fwd-one-port "one port only" 'usage|PCI_B'
+expect_error fwd-unknown-option "unknown option" 'bogus|usage'
+expect_error pktgen-size-59 "--size 59" 'size'
+expect_error pktgen-size-1515 "--size 1515" 'size'
+expect_error pktgen-mac-bad "--dst-mac with a bad digit" 'dst-mac|mac'
 vm_console | grep -qx '@@IXYVM note hugepages 0' || vm_fail "guest could not release its huge pages"
 expect_error fwd-no-hugepages "no huge pages" 'huge'
 expect_error pktgen-no-hugepages "no huge pages" 'huge'

@@ -12,6 +12,14 @@ ixyvm_run fwd-missing ixy-fwd --seconds 2 0000:00:1f.0 $B
 ixyvm_run pktgen-missing ixy-pktgen --seconds 2 --count 10 0000:00:1f.0
 ixyvm_run fwd-malformed ixy-fwd --seconds 2 eth0 $B
 ixyvm_run fwd-same-device ixy-fwd --seconds 2 $A $A
+# Options out of their documented ranges (docs/tools.md).
+ixyvm_run fwd-batch-0 ixy-fwd --seconds 2 --batch 0 $A $B
+ixyvm_run fwd-promisc-bad ixy-fwd --seconds 2 --promisc maybe $A $B
+ixyvm_run fwd-one-port ixy-fwd --seconds 2 $A
+ixyvm_run fwd-unknown-option ixy-fwd --bogus $A $B
+ixyvm_run pktgen-size-59 ixy-pktgen --seconds 2 --size 59 $A
+ixyvm_run pktgen-size-1515 ixy-pktgen --seconds 2 --size 1515 $A
+ixyvm_run pktgen-mac-bad ixy-pktgen --seconds 2 --dst-mac 52:54:zz:00:00:01 $A
 
 echo 0 >/proc/sys/vm/nr_hugepages
 ixyvm_note "hugepages $(awk '/^HugePages_Total:/ { print $2 }' /proc/meminfo)"
