@@ -152,8 +152,11 @@ def cmd_sweep(args):
     a, b = Port(args.a), Port(args.b)
     ok = True
     for tx, rx, name in ((a, b, "a->b"), (b, a, "b->a")):
-        good = missing = corrupt = 0
+        good = missing = corrupt = in_a_row = 0
         for size in range(args.min, args.max + 1):
+            if in_a_row >= args.give_up:
+                missing += 1  # the path is down: do not wait out every remaining size
+                continue
             frame = test_frame(rx.mac, tx.mac, name, size, size, rng)
             tx.send(frame)
             deadline = time.monotonic() + args.timeout
@@ -164,10 +167,13 @@ def cmd_sweep(args):
                     parsed = parse_test_frame(cand)
                     if parsed[0] == name and parsed[1] == size:
                         got = cand
+            in_a_row = in_a_row + 1 if got is None else 0
             if got is None:
                 missing += 1
                 if missing <= 5:
                     print(f"  {name}: frame of {size} bytes did not arrive")
+                if in_a_row == args.give_up:
+                    print(f"  {name}: {in_a_row} frames in a row lost, not sending the larger sizes")
             elif got != frame:
                 corrupt += 1
                 if corrupt <= 5:
@@ -175,7 +181,7 @@ def cmd_sweep(args):
             else:
                 good += 1
         total = args.max - args.min + 1
-        print(f"sweep {name}: sent={total} intact={good} missing={missing} corrupt={corrupt}")
+        print(f"sweep {name}: sizes={total} intact={good} missing={missing} corrupt={corrupt}")
         ok = ok and good == total
     return 0 if ok else 1
 
@@ -414,6 +420,7 @@ def main():
     p.add_argument("--min", type=int, default=60)
     p.add_argument("--max", type=int, default=1514)
     p.add_argument("--timeout", type=float, default=2.0, help="seconds to wait for each frame")
+    p.add_argument("--give-up", type=int, default=5, help="stop a direction after this many losses in a row")
     p.add_argument("--seed", type=int, default=random.randrange(1 << 32))
     p.set_defaults(func=cmd_sweep)
 
