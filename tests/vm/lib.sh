@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# Variables here are used by the scripts that source this file.
-# shellcheck disable=SC2034
 # tests/vm/lib.sh: the QEMU test bed, sourced by every script in tests/vm/.
+# (Many variables here are used only by the scripts that source this file.)
+# shellcheck disable=SC2034
 #
 # One test boots one guest:
 #
@@ -22,11 +22,12 @@
 #
 # Usage in a test script:
 #   source "$(dirname "$0")/lib.sh"
-#   vm_init "$@"                  # --bin-dir DIR [--cache-dir DIR]; sets the cleanup trap
+#   vm_init "$@"                  # --bin-dir DIR [--cache-dir DIR] | --build-dir DIR; [--keep]
+#                                 # checks root and tools, sets the cleanup trap and watchdog
 #   vm_require_bins ixy-fwd
 #   vm_boot guest/some-test.sh    # kernel, initramfs, namespaces, qemu, taps; waits for "ready"
 #   vm_step_go fwd; vm_wait_console "forwarding" ...; vm_send stop; vm_wait_end fwd
-#   vm_finish                     # waits for "done" and for qemu to exit
+#   vm_finish                     # lets the guest power off and waits for qemu to exit
 
 VM_SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
