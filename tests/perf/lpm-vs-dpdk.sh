@@ -6,8 +6,9 @@
 #
 # Needs root (huge pages) and dpdk-test-fib (Debian dpdk-dev). Reserves 2 MiB huge pages through
 # /proc/sys/vm/nr_hugepages on top of what is already reserved, mounts a private hugetlbfs, and
-# restores both on exit. Never fails because of timing: exit 0 unless a tool could not run
-# (77 = skipped: no root or no dpdk-test-fib), or lpm-bench --verify found a mismatch (1).
+# gives both back on exit (tests/perf/hugepages.sh). Never fails because of timing: exit 0 unless
+# a tool could not run (77 = skipped: no root or no dpdk-test-fib), or lpm-bench --verify found a
+# mismatch (1).
 set -u
 
 BENCH=${1:?usage: lpm-vs-dpdk.sh LPM_BENCH ROUTE_FILE [LOOKUPS] [RANDOM_PCT]}
@@ -23,13 +24,11 @@ skip() { echo "lpm-vs-dpdk: SKIP: $*"; exit 77; }
 command -v dpdk-test-fib >/dev/null || skip "dpdk-test-fib not installed (apt-get install dpdk-dev)"
 [ "$(id -u)" = 0 ] || skip "needs root for huge pages"
 
+# shellcheck source=hugepages.sh
+. "$(dirname "$0")/hugepages.sh"
 work=$(mktemp -d /tmp/lpm-vs-dpdk.XXXXXX)
-nr=/proc/sys/vm/nr_hugepages
-prev_pages=$(cat $nr)
-mounted=""
 cleanup() {
-	[ -n "$mounted" ] && umount "$work/huge"
-	echo "$prev_pages" > $nr
+	hugepages_release
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -41,11 +40,7 @@ case "$ROUTES" in
 *) cat "$ROUTES" ;;
 esac | awk 'NF == 1 { print $1, NR % 251 + 1; next } NF >= 2 { print $1, $2 }' > "$work/routes.txt"
 
-echo $((prev_pages + HUGEPAGES)) > $nr
-got=$(cat $nr)
-[ "$got" -ge $((prev_pages + HUGEPAGES)) ] || echo "lpm-vs-dpdk: warning: only $got huge pages"
-mkdir "$work/huge"
-mount -t hugetlbfs -o pagesize=2M nodev "$work/huge" && mounted=1 || skip "cannot mount hugetlbfs"
+hugepages_reserve "$HUGEPAGES" "$work/huge" || skip "cannot mount hugetlbfs"
 
 # DPDK counts lookups and we count lookups the same way; both time with the TSC.
 eal=(-l 1 --no-pci --huge-dir "$work/huge" --file-prefix "lpmcmp$$" --log-level=lib.eal:error)
