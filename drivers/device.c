@@ -45,6 +45,26 @@ static const struct pci_id_entry pci_ids[] = {
 	{PCI_VENDOR_INTEL, 0x15d1, ixgbe_init}, /* X550-T1 */
 };
 
+/* Software and memory-backed ports, named by prefix; any other name is a PCI address. */
+struct soft_port_kind {
+	const char *prefix;
+	struct ixy_device *(*open)(const char *arg, const struct ixy_device_config *cfg);
+};
+
+static const struct soft_port_kind soft_ports[] = {
+	{"af_packet:", af_packet_open},
+	{"pcap:", pcap_port_open},
+	{"null:", null_port_open},
+};
+
+static const struct soft_port_kind *soft_port_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(soft_ports); i++)
+		if (strncmp(name, soft_ports[i].prefix, strlen(soft_ports[i].prefix)) == 0)
+			return &soft_ports[i];
+	return NULL;
+}
+
 struct ixy_device *ixy_device_open_pci(const struct pci_device *pci,
 				       const struct ixy_device_config *cfg)
 {
@@ -52,8 +72,12 @@ struct ixy_device *ixy_device_open_pci(const struct pci_device *pci,
 	if (!cfg)
 		cfg = &defaults;
 	for (size_t i = 0; i < ARRAY_SIZE(pci_ids); i++) {
-		if (pci_ids[i].vendor_id == pci->vendor_id && pci_ids[i].device_id == pci->device_id)
-			return pci_ids[i].init(pci, cfg);
+		if (pci_ids[i].vendor_id != pci->vendor_id || pci_ids[i].device_id != pci->device_id)
+			continue;
+		struct ixy_device *dev = pci_ids[i].init(pci, cfg);
+		if (dev)
+			dev->pci_claim_fd = -1; /* ixy_device_open() hands over its claim, if any */
+		return dev;
 	}
 	LOG_ERR("pci", "%s: no driver for device %04x:%04x", pci->addr, pci->vendor_id,
 		pci->device_id);
@@ -70,19 +94,12 @@ struct ixy_device *ixy_device_open(const char *name, const struct ixy_device_con
 		errno = EINVAL;
 		return NULL;
 	}
-	/* Software and memory-backed ports by prefix; anything else is a PCI address. */
-	static const struct {
-		const char *prefix;
-		struct ixy_device *(*open)(const char *arg, const struct ixy_device_config *cfg);
-	} soft_ports[] = {
-		{"af_packet:", af_packet_open},
-		{"pcap:", pcap_port_open},
-		{"null:", null_port_open},
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(soft_ports); i++) {
-		size_t len = strlen(soft_ports[i].prefix);
-		if (strncmp(name, soft_ports[i].prefix, len) == 0)
-			return soft_ports[i].open(name + len, cfg);
+	const struct soft_port_kind *kind = soft_port_find(name);
+	if (kind) {
+		struct ixy_device *dev = kind->open(name + strlen(kind->prefix), cfg);
+		if (dev)
+			dev->pci_claim_fd = -1;
+		return dev;
 	}
 	struct pci_device pci;
 	int err = pci_device_open(name, cfg->force, &pci);
@@ -90,11 +107,32 @@ struct ixy_device *ixy_device_open(const char *name, const struct ixy_device_con
 		errno = -err;
 		return NULL;
 	}
-	return ixy_device_open_pci(&pci, cfg);
+	struct ixy_device *dev = ixy_device_open_pci(&pci, cfg);
+	if (!dev) {
+		int saved = errno;
+		pci_device_release(&pci);
+		errno = saved;
+		return NULL;
+	}
+	dev->pci_claim_fd = pci.claim_fd; /* held until ixy_device_close() */
+	return dev;
+}
+
+int ixy_device_check(const char *name, const struct ixy_device_config *cfg)
+{
+	if (!name || !*name)
+		return -EINVAL;
+	if (soft_port_find(name))
+		return 0; /* nothing to check before opening: the open itself changes nothing */
+	return pci_device_check(name, cfg ? cfg->force : false);
 }
 
 void ixy_device_close(struct ixy_device *dev)
 {
-	if (dev)
-		dev->ops->close(dev);
+	if (!dev)
+		return;
+	/* The driver's close resets the device first; only then may another program claim it. */
+	struct pci_device claim = {.claim_fd = dev->pci_claim_fd};
+	dev->ops->close(dev);
+	pci_device_release(&claim);
 }

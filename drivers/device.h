@@ -83,6 +83,7 @@ struct ixy_device {
 	uint16_t tx_queues;
 	int numa_node;       /* -1 when unknown */
 	bool promisc;        /* current promiscuous setting */
+	int pci_claim_fd;    /* set by device.c: the PCI claim held until close, or -1 */
 };
 
 /*
@@ -96,8 +97,17 @@ struct ixy_device *ixy_device_open(const char *name, const struct ixy_device_con
 /* Open an already opened PCI device (tests use it with a device model). Same errors. */
 struct ixy_device *ixy_device_open_pci(const struct pci_device *pci,
 				       const struct ixy_device_config *cfg);
-/* Close a device; NULL is ignored. */
+/* Close a device and release its claim; NULL is ignored. */
 void ixy_device_close(struct ixy_device *dev);
+
+/*
+ * Check, without touching anything, that ixy_device_open(name, cfg) would not be refused for
+ * the device itself (PCI: address, class, claimed by another program, kernel interface in use;
+ * see pci_device_check()). Programs opening several devices check them all first, so a refusal
+ * of the last one does not leave the first ones unbound. Software and memory ports: 0.
+ * Returns 0 or -errno.
+ */
+int ixy_device_check(const char *name, const struct ixy_device_config *cfg);
 
 static inline uint32_t ixy_rx_batch(struct ixy_device *dev, uint16_t queue,
 				    struct pkt_buf **bufs, uint32_t n)

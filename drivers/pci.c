@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -222,9 +223,11 @@ static int unbind_kernel_driver(const char *addr)
 	return err;
 }
 
-int pci_device_open(const char *addr, bool force, struct pci_device *dev)
+/* Read identity and class into *dev and refuse what is not a network controller. */
+static int pci_identify(const char *addr, struct pci_device *dev)
 {
 	memset(dev, 0, sizeof(*dev));
+	dev->claim_fd = -1;
 	if (!valid_pci_addr(addr)) {
 		LOG_ERR("pci", "'%s' is not a PCI address (expected DDDD:BB:DD.F)", addr);
 		return -EINVAL;
@@ -257,10 +260,65 @@ int pci_device_open(const char *addr, bool force, struct pci_device *dev)
 			dev->vendor_id, dev->device_id, dev->class_code);
 		return -ENOTSUP;
 	}
-	err = check_kernel_ifaces(addr, force);
+	return 0;
+}
+
+/* Take the exclusive claim on addr: returns the locked fd, or -EBUSY / -errno. flock(2) locks
+ * belong to the open file description, so a second open in this same process conflicts too. */
+static int pci_claim(const char *addr)
+{
+	char path[128];
+	snprintf(path, sizeof(path), SYSFS_PCI "/%s/config", addr);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+	close(fd);
+	if (err == -EBUSY)
+		LOG_ERR("pci", "%s is already driven by another ixyd program (it holds the claim on "
+			       "%s)", addr, path);
+	return err;
+}
+
+int pci_device_check(const char *addr, bool force)
+{
+	struct pci_device dev;
+	int err = pci_identify(addr, &dev);
 	if (err)
 		return err;
-	return unbind_kernel_driver(addr);
+	int fd = pci_claim(addr);
+	if (fd < 0)
+		return fd;
+	close(fd); /* only a test: the real claim is taken by pci_device_open() */
+	return check_kernel_ifaces(addr, force);
+}
+
+int pci_device_open(const char *addr, bool force, struct pci_device *dev)
+{
+	int err = pci_identify(addr, dev);
+	if (err)
+		return err;
+	dev->claim_fd = pci_claim(addr);
+	if (dev->claim_fd < 0) {
+		err = dev->claim_fd;
+		dev->claim_fd = -1;
+		return err;
+	}
+	err = check_kernel_ifaces(addr, force);
+	if (!err)
+		err = unbind_kernel_driver(addr);
+	if (err)
+		pci_device_release(dev);
+	return err;
+}
+
+void pci_device_release(struct pci_device *dev)
+{
+	if (dev->claim_fd > 0)
+		close(dev->claim_fd);
+	dev->claim_fd = -1;
 }
 
 int pci_enable_bus_master(const struct pci_device *dev)

@@ -34,6 +34,7 @@ struct pci_device {
 	uint16_t device_id;
 	uint32_t class_code; /* base class << 16 | subclass << 8 | prog-if */
 	int numa_node;       /* -1 when unknown */
+	int claim_fd;        /* the flock'ed config file while claimed, else -1 (or 0 if never) */
 	/* Tests only: a model that plays the device. NULL for real hardware. */
 	const struct pci_bar_hook *hook;
 	void *hook_ctx;
@@ -49,15 +50,29 @@ struct pci_bar {
 };
 
 /*
- * Open the device at addr (e.g. "0000:00:04.0"): fill *dev from sysfs and config space.
- * Refuses (returns an error and logs why):
+ * Open the device at addr (e.g. "0000:00:04.0"): fill *dev from sysfs and config space and
+ * claim it for this process: an exclusive flock(2) on its sysfs config file, held in
+ * dev->claim_fd until pci_device_release(), so a second program cannot reset a device that
+ * another one is driving. Refuses (returns an error and logs why):
+ *   -EINVAL  addr is not of the form DDDD:BB:DD.F;
  *   -ENODEV  no such device;
  *   -ENOTSUP class is not 0x02 (network controller), PCI Local Bus spec 3.0, appendix D;
- *   -EBUSY   a kernel network interface of the device is up and has IPv4/IPv6 addresses or
- *            routes, unless force is set (the machine's own link must not be taken by mistake).
- * Then unbinds the kernel driver if one is bound. Returns 0 or -errno.
+ *   -EBUSY   another process (or another open in this one) has claimed the device, or a kernel
+ *            network interface of the device is up and has IPv4/IPv6 addresses or routes, unless
+ *            force is set (the machine's own link must not be taken by mistake).
+ * Then unbinds the kernel driver if one is bound. Returns 0 or -errno; on error nothing is held.
  */
 int pci_device_open(const char *addr, bool force, struct pci_device *dev);
+
+/* Release the claim taken by pci_device_open(): closes claim_fd (if > 0) and sets it to -1. */
+void pci_device_release(struct pci_device *dev);
+
+/*
+ * Run every check of pci_device_open() (address, existence, class, claim, kernel interface in
+ * use) without claiming or unbinding anything, so a program can refuse a set of devices before
+ * touching any of them. Returns 0 or the error pci_device_open() would return.
+ */
+int pci_device_check(const char *addr, bool force);
 
 /* Set Bus Master Enable (bit 2 of the Command register at config offset 0x04, PCI Local Bus
  * spec 3.0, 6.2.2) so the device may DMA. No-op for model devices. Returns 0 or -errno. */

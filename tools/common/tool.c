@@ -62,13 +62,9 @@ uint64_t tool_now_ns(void)
 	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
-struct ixy_device *tool_open_device(const char *prog, const char *name, bool force)
+/* Print "PROG: cannot open NAME: why (hint)" for an errno from opening or checking a device. */
+static void print_device_error(const char *prog, const char *name, int err)
 {
-	struct ixy_device_config cfg = {.force = force};
-	struct ixy_device *dev = ixy_device_open(name, &cfg);
-	if (dev)
-		return dev;
-	int err = errno;
 	const char *hint = "";
 	switch (err) {
 	case ENOMEM:
@@ -81,7 +77,8 @@ struct ixy_device *tool_open_device(const char *prog, const char *name, bool for
 		hint = " (not a network controller)";
 		break;
 	case EBUSY:
-		hint = " (its kernel interface is up with addresses or routes; --force takes it)";
+		hint = " (another program drives it, or its kernel interface is up with addresses or "
+		       "routes: --force takes the latter)";
 		break;
 	case EACCES:
 	case EPERM:
@@ -91,7 +88,28 @@ struct ixy_device *tool_open_device(const char *prog, const char *name, bool for
 		break;
 	}
 	fprintf(stderr, "%s: cannot open %s: %s%s\n", prog, name, strerror(err), hint);
-	return NULL;
+}
+
+bool tool_check_devices(const char *prog, const char *const *names, int n, bool force)
+{
+	struct ixy_device_config cfg = {.force = force};
+	for (int i = 0; i < n; i++) {
+		int err = ixy_device_check(names[i], &cfg);
+		if (err) {
+			print_device_error(prog, names[i], -err);
+			return false;
+		}
+	}
+	return true;
+}
+
+struct ixy_device *tool_open_device(const char *prog, const char *name, bool force)
+{
+	struct ixy_device_config cfg = {.force = force};
+	struct ixy_device *dev = ixy_device_open(name, &cfg);
+	if (!dev)
+		print_device_error(prog, name, errno);
+	return dev;
 }
 
 void tool_loop_init(struct tool_loop *loop, struct tool_port *ports, unsigned num_ports,

@@ -29,6 +29,10 @@ uint64_t tool_now_ns(void);
  */
 struct ixy_device *tool_open_device(const char *prog, const char *name, bool force);
 
+/* Check every device of names[0..n) before any is opened (ixy_device_check()), so a refusal of
+ * one does not leave another already unbound; on the first refusal print why and return false. */
+bool tool_check_devices(const char *prog, const char *const *names, int n, bool force);
+
 /* One port as the rate printer sees it. tx_dropped is the program's own count of frames it
  * freed because the port's tx ring was full; the driver does not know about them. */
 struct tool_port {

@@ -72,6 +72,9 @@ int main(int argc, char **argv)
 
 	int rc = 1;
 	struct tool_port ports[2] = {{0}};
+	const char *const names[2] = {name_a, name_b};
+	if (!tool_check_devices("ixy-fwd", names, 2, force))
+		return 1;
 	ports[0].dev = tool_open_device("ixy-fwd", name_a, force);
 	if (!ports[0].dev)
 		goto out;
