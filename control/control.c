@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include "control.h"
+#include "control_internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -31,29 +32,15 @@
 #define CONTROL_LOOP_SLEEP_US 1000
 #define CONTROL_TIMER_MS      100
 
-struct control {
-	struct dataplane *dp;
-	struct control_config cfg;
-	pthread_mutex_t lock; /* serialises every table writer (lpm4.h, nexthop.h: one writer) */
-	struct nexthop_table *nht;
-	struct lpm4 *lpm;
-	struct neigh_table *neigh;
-	struct mac_table *mac;
-	uint64_t next_timer_ms;
-	uint32_t last_mac_age_s;
-	pthread_t thread;
-	bool running;
-	bool stop;
-};
 
-static uint64_t now_ms(void)
+uint64_t control_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int find_connected_iface(const struct dataplane *dp, uint32_t ip, uint16_t *iface)
+int control_find_connected_iface(const struct dataplane *dp, uint32_t ip, uint16_t *iface)
 {
 	for (uint16_t i = 0; i < dp->n_ifaces; i++) {
 		if (dp->ifaces[i].n_ports && dp_iface_on_link(dp, i, ip, NULL)) {
@@ -65,7 +52,7 @@ static int find_connected_iface(const struct dataplane *dp, uint32_t ip, uint16_
 }
 
 /* Route prefix/len to {gw, iface}. Caller holds ctl->lock. */
-static int route_set(struct control *ctl, uint32_t prefix, uint8_t len, uint32_t gw, uint16_t iface)
+int control_route_set(struct control *ctl, uint32_t prefix, uint8_t len, uint32_t gw, uint16_t iface)
 {
 	uint32_t nh;
 	int err = nexthop_add(ctl->nht, gw, iface, &nh);
@@ -133,7 +120,7 @@ struct control *control_create(struct dataplane *dp, const struct control_config
 				err = EEXIST;
 				goto err;
 			}
-			int e = route_set(ctl, prefix, ifc->addrs[a].len, 0, i);
+			int e = control_route_set(ctl, prefix, ifc->addrs[a].len, 0, i);
 			if (e) {
 				err = -e;
 				goto err;
@@ -175,7 +162,7 @@ static void ip_str(uint32_t ip, char *buf, size_t len)
 static void arp_ask(struct control *ctl, uint32_t ip)
 {
 	uint16_t iface;
-	int err = find_connected_iface(ctl->dp, ip, &iface);
+	int err = control_find_connected_iface(ctl->dp, ip, &iface);
 	if (!err)
 		err = dp_send_arp_request(dp_control_ctx(ctl->dp), iface, ip);
 	if (err) {
@@ -207,7 +194,7 @@ static void handle_resolve(struct control *ctl, const struct dp_ctl_msg *m, uint
 	dp_drop(cc, b->rx_port, DP_DROP_ARP_UNRESOLVED, &b, 1); /* table full or no memory */
 }
 
-static void handle_learn(struct control *ctl, const struct dp_ctl_msg *m, uint64_t now)
+void control_handle_learn(struct control *ctl, const struct dp_ctl_msg *m, uint64_t now)
 {
 	/* RFC 826 "Packet Reception": update an entry we have; create one only when the ARP was
 	 * addressed to us. */
@@ -243,7 +230,7 @@ static void run_timers(struct control *ctl, uint64_t now)
 void control_poll(struct control *ctl)
 {
 	struct dataplane *dp = ctl->dp;
-	uint64_t now = now_ms();
+	uint64_t now = control_now_ms();
 	struct dp_ctl_msg m;
 	pthread_mutex_lock(&ctl->lock);
 	for (uint16_t w = 0; w < dp->n_workers; w++) {
@@ -252,7 +239,7 @@ void control_poll(struct control *ctl)
 			if (m.type == DP_CTL_RESOLVE)
 				handle_resolve(ctl, &m, now);
 			else if (m.type == DP_CTL_LEARN)
-				handle_learn(ctl, &m, now);
+				control_handle_learn(ctl, &m, now);
 		}
 	}
 	if (now >= ctl->next_timer_ms) {
@@ -305,7 +292,7 @@ int control_add_route(struct control *ctl, uint32_t prefix, uint8_t len, uint32_
 	uint16_t iface;
 	if (len > 32)
 		return -EINVAL;
-	int err = find_connected_iface(ctl->dp, gw, &iface);
+	int err = control_find_connected_iface(ctl->dp, gw, &iface);
 	if (err)
 		return err;
 	pthread_mutex_lock(&ctl->lock);
@@ -313,7 +300,7 @@ int control_add_route(struct control *ctl, uint32_t prefix, uint8_t len, uint32_
 	if (lpm4_get(ctl->lpm, prefix, len, &old) == 0 && nexthop_get(ctl->nht, old)->gw_ip == 0)
 		err = -EPERM; /* a connected route stays as the addresses say */
 	else
-		err = route_set(ctl, prefix, len, gw, iface);
+		err = control_route_set(ctl, prefix, len, gw, iface);
 	pthread_mutex_unlock(&ctl->lock);
 	return err;
 }
@@ -357,6 +344,12 @@ static void put_nexthops(struct control *ctl, const struct lpm4_route *r, size_t
 
 int control_replace_routes(struct control *ctl, const struct control_route *routes, size_t n)
 {
+	return control_replace_routes_at(ctl, routes, n, NULL);
+}
+
+int control_replace_routes_at(struct control *ctl, const struct control_route *routes, size_t n,
+			      size_t *bad)
+{
 	const struct dataplane *dp = ctl->dp;
 	size_t n_conn = 0;
 	for (uint16_t i = 0; i < dp->n_ifaces; i++)
@@ -388,8 +381,10 @@ int control_replace_routes(struct control *ctl, const struct control_route *rout
 		for (size_t c = 0; c < n_conn; c++)
 			if (r[c].prefix == cr->prefix && r[c].len == cr->len)
 				err = -EPERM;
+		if (!err && control_is_local_ip(dp, cr->gw))
+			err = -EINVAL; /* our own address cannot be a gateway */
 		if (!err)
-			err = find_connected_iface(dp, cr->gw, &iface);
+			err = control_find_connected_iface(dp, cr->gw, &iface);
 		if (err)
 			break;
 		r[held] = (struct lpm4_route){.prefix = cr->prefix, .len = cr->len};
@@ -406,13 +401,15 @@ int control_replace_routes(struct control *ctl, const struct control_route *rout
 		    ctl->nht); /* next hops of replaced routes, after a grace period */
 	pthread_mutex_unlock(&ctl->lock);
 	free(r);
+	if (err && bad)
+		*bad = held >= n_conn ? held - n_conn : 0; /* the route being checked or added */
 	return err;
 }
 
 int control_set_neighbour(struct control *ctl, uint32_t ip, const uint8_t mac[ETH_ALEN])
 {
 	uint16_t iface;
-	int err = find_connected_iface(ctl->dp, ip, &iface);
+	int err = control_find_connected_iface(ctl->dp, ip, &iface);
 	if (err)
 		return err;
 	struct dp_ctl_msg m = {
@@ -421,7 +418,7 @@ int control_set_neighbour(struct control *ctl, uint32_t ip, const uint8_t mac[ET
 	pthread_mutex_lock(&ctl->lock);
 	struct neigh_res res;
 	unsigned queued;
-	handle_learn(ctl, &m, now_ms());
+	control_handle_learn(ctl, &m, control_now_ms());
 	err = neigh_get(ctl->neigh, ip, &res, &queued) == 0 ? 0 : -ENOMEM;
 	dp_ctx_flush(dp_control_ctx(ctl->dp)); /* under the lock, as in control_poll() */
 	pthread_mutex_unlock(&ctl->lock);

@@ -679,6 +679,59 @@ int lpm4_get(const struct lpm4 *lpm, uint32_t prefix, uint8_t len, uint32_t *nh)
 	return 0;
 }
 
+/*
+ * The walk visits the /18 slots in order. Within slot s every route sorts after the routes of
+ * earlier slots: first the short routes (/0../18) whose prefix is the slot's first address, by
+ * length (a /len prefix starts at slot s only if the low 18 - len bits of s are zero), then the
+ * slot's long routes, already sorted by (prefix, len) and all with longer lengths.
+ */
+static unsigned short_routes_at(const struct lpm4_ctl *c, uint32_t s, uint8_t *lens)
+{
+	unsigned n = 0;
+	for (unsigned len = 0; len <= SHORT_MAX_LEN; len++) {
+		uint32_t low = SHORT_MAX_LEN - len; /* bits of s a /len prefix leaves zero */
+		if (s & ((1u << low) - 1))
+			continue;
+		if (c->short_nh[short_index(s << SLOT_SHIFT, len)] != LPM4_NH_NONE)
+			lens[n++] = (uint8_t)len;
+	}
+	return n;
+}
+
+int lpm4_walk(const struct lpm4 *lpm, size_t skip, lpm4_walk_fn *fn, void *arg)
+{
+	const struct lpm4_ctl *c = impl_of(lpm)->ctl;
+	if (skip >= c->routes)
+		return 0;
+	for (uint32_t s = 0; s < DIR_SLOTS; s++) {
+		uint8_t lens[SHORT_MAX_LEN + 1];
+		unsigned n_short = short_routes_at(c, s, lens);
+		const struct slot_routes *sr = c->slots[s];
+		size_t n_long = sr ? sr->count : 0;
+		if (skip >= n_short + n_long) { /* the whole slot lies before the page */
+			skip -= n_short + n_long;
+			continue;
+		}
+		for (unsigned i = 0; i < n_short; i++) {
+			if (skip) {
+				skip--;
+				continue;
+			}
+			uint32_t prefix = s << SLOT_SHIFT;
+			int rc = fn(arg, prefix, lens[i], c->short_nh[short_index(prefix, lens[i])]);
+			if (rc)
+				return rc;
+		}
+		for (size_t i = skip; i < n_long; i++) {
+			int rc = fn(arg, sr->r[i].prefix, sr->r[i].len, sr->r[i].nh);
+			if (rc)
+				return rc;
+		}
+		skip = 0; /* the page started in this slot */
+	}
+	return 0;
+}
+
 /* ---- bulk replacement ---------------------------------------------------------------------- */
 
 /* Stable LSD radix sort of n routes by (prefix, len): by len, then the low and high prefix

@@ -144,6 +144,19 @@ int lpm4_replace_all(struct lpm4 *lpm, const struct lpm4_route *routes, size_t n
 int lpm4_get(const struct lpm4 *lpm, uint32_t prefix, uint8_t len, uint32_t *nh);
 
 /*
+ * Called by lpm4_walk() for one route; a non-zero return stops the walk and is returned by it.
+ */
+typedef int lpm4_walk_fn(void *arg, uint32_t prefix, uint8_t len, uint32_t nh);
+
+/*
+ * Call fn for every route in ascending (prefix, len) order, passing over the first skip routes
+ * (whole /18 slots at a time, so paging deep into a full table stays cheap: one pass over the
+ * 2^18 slots). Returns 0 after the last route, or fn's first non-zero return. fn must not change
+ * the table. Control thread (the route set is the writer's private state).
+ */
+int lpm4_walk(const struct lpm4 *lpm, size_t skip, lpm4_walk_fn *fn, void *arg);
+
+/*
  * Wait for a grace period and free memory that updates unpublished. Updates also do this by
  * themselves once enough is pending (LPM4_RETIRE_FLUSH_BYTES). Control thread.
  */

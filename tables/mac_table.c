@@ -355,6 +355,49 @@ unsigned mac_table_flush_port(struct mac_table *t, uint16_t port)
 	return sweep(t, SWEEP_PORT, 0, port);
 }
 
+/* A consistent copy of a bucket's slots (see bucket_read() for why the retry makes it one). */
+static void bucket_snapshot(const struct mac_bucket *b, uint64_t key[SLOTS], uint64_t value[SLOTS])
+{
+	for (;;) {
+		/* Acquire pairs with bucket_unlock(), as in bucket_read(). */
+		uint32_t s1 = __atomic_load_n(&b->seq, __ATOMIC_ACQUIRE);
+		if (s1 & 1) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		/* Acquire slot loads pair with slot_store() and keep the second seq load after. */
+		for (int i = 0; i < SLOTS; i++) {
+			key[i] = __atomic_load_n(&b->key[i], __ATOMIC_ACQUIRE);
+			value[i] = __atomic_load_n(&b->value[i], __ATOMIC_ACQUIRE);
+		}
+		if (__atomic_load_n(&b->seq, __ATOMIC_RELAXED) == s1)
+			return;
+	}
+}
+
+unsigned mac_table_walk(const struct mac_table *t,
+			int (*fn)(void *arg, const struct mac_table_entry *e), void *arg)
+{
+	unsigned n = 0;
+	for (uint32_t i = 0; i <= t->mask; i++) {
+		uint64_t key[SLOTS], value[SLOTS];
+		bucket_snapshot(&t->buckets[i], key, value);
+		for (int s = 0; s < SLOTS; s++) {
+			if (!key[s])
+				continue;
+			struct mac_table_entry e = {.bridge = (uint16_t)key[s],
+						    .port = VALUE_PORT(value[s]),
+						    .last_seen_s = VALUE_TIME(value[s])};
+			for (int k = 0; k < 6; k++)
+				e.mac[k] = (uint8_t)(key[s] >> (56 - 8 * k));
+			n++;
+			if (fn(arg, &e))
+				return n;
+		}
+	}
+	return n;
+}
+
 void mac_table_set_ageing(struct mac_table *t, uint32_t ageing_s)
 {
 	__atomic_store_n(&t->ageing_s, ageing_s ? ageing_s : MAC_TABLE_DEFAULT_AGEING_S,

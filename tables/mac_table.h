@@ -101,6 +101,24 @@ unsigned mac_table_flush_port(struct mac_table *t, uint16_t port);
 /* Change the ageing time (0 = default); applies from the next mac_table_age(). */
 void mac_table_set_ageing(struct mac_table *t, uint32_t ageing_s);
 
+/* One station, as mac_table_walk() reports it. */
+struct mac_table_entry {
+	uint8_t mac[6];
+	uint16_t bridge;
+	uint16_t port;
+	uint32_t last_seen_s; /* on the caller's now_s clock */
+};
+
+/*
+ * Call fn for every station, bucket by bucket; a non-zero return stops the walk. Each bucket is
+ * read as one consistent snapshot (the seqlock's read side), the table as a whole is not: a
+ * station learnt, moved or aged during the walk may be reported in either state, or missed if it
+ * moved to a bucket already passed. Never writes. Returns how many stations were reported. Any
+ * thread; fn must not write to the table.
+ */
+unsigned mac_table_walk(const struct mac_table *t,
+			int (*fn)(void *arg, const struct mac_table_entry *e), void *arg);
+
 /* Counters; a consistent snapshot of each counter, not of all together. Any thread. */
 void mac_table_get_stats(const struct mac_table *t, struct mac_table_stats *st);
 

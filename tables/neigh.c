@@ -198,6 +198,23 @@ int neigh_resolve(struct neigh_table *t, uint32_t ip, void *pkt, uint64_t now_ms
 	return -EAGAIN;
 }
 
+/* Hand up to max_released queued packets of e to the caller, drop the rest. */
+static void release_queue(struct neigh_table *t, struct neigh_entry *e, void **released,
+			  unsigned max_released, unsigned *n_released)
+{
+	while (e->q_count > 0) {
+		void *pkt = e->queue[e->q_head];
+		e->q_head = (e->q_head + 1) % t->cfg.queue_len;
+		e->q_count--;
+		if (*n_released < max_released) {
+			released[(*n_released)++] = pkt;
+		} else {
+			t->cfg.free_pkt(t->cfg.free_ctx, pkt);
+			t->st.queue_drops++;
+		}
+	}
+}
+
 int neigh_update(struct neigh_table *t, uint32_t ip, const uint8_t mac[6], uint16_t port_id,
 		 uint64_t now_ms, void **released, unsigned max_released, unsigned *n_released)
 {
@@ -211,6 +228,8 @@ int neigh_update(struct neigh_table *t, uint32_t ip, const uint8_t mac[6], uint1
 			return err;
 		created = true;
 	}
+	if (e->res->state == NEIGH_STATIC)
+		return 0; /* set by hand: ARP does not change it (and nothing waits for it) */
 	bool was_incomplete = !created && e->res->state == NEIGH_INCOMPLETE;
 	const struct neigh_res *cur = e->res;
 	/* Republish only if something readers see changes. */
@@ -223,17 +242,31 @@ int neigh_update(struct neigh_table *t, uint32_t ip, const uint8_t mac[6], uint1
 	e->probes = 0;
 	if (was_incomplete)
 		t->st.resolved++;
-	while (e->q_count > 0) {
-		void *pkt = e->queue[e->q_head];
-		e->q_head = (e->q_head + 1) % t->cfg.queue_len;
-		e->q_count--;
-		if (*n_released < max_released) {
-			released[(*n_released)++] = pkt;
-		} else {
-			t->cfg.free_pkt(t->cfg.free_ctx, pkt);
-			t->st.queue_drops++;
-		}
+	release_queue(t, e, released, max_released, n_released);
+	return 0;
+}
+
+int neigh_set_static(struct neigh_table *t, uint32_t ip, const uint8_t mac[6], uint16_t port_id,
+		     void **released, unsigned max_released, unsigned *n_released)
+{
+	struct neigh_entry *e = find(t, ip);
+	int err = 0;
+	*n_released = 0;
+	if (!e) {
+		e = create(t, ip, &err);
+		if (!e)
+			return err;
+	} else if (e->res->state == NEIGH_INCOMPLETE) {
+		t->st.resolved++;
 	}
+	const struct neigh_res *cur = e->res;
+	if (cur->state != NEIGH_STATIC || cur->port_id != port_id || memcmp(cur->mac, mac, 6)) {
+		err = set_res(t, e, mac, port_id, NEIGH_STATIC);
+		if (err < 0)
+			return err;
+	}
+	e->probes = 0;
+	release_queue(t, e, released, max_released, n_released);
 	return 0;
 }
 
@@ -266,6 +299,8 @@ unsigned neigh_tick(struct neigh_table *t, uint64_t now_ms, uint32_t *probe_ips,
 				break;
 			case NEIGH_STALE:
 				gone = now_ms - e->confirmed_ms >= t->cfg.stale_ms;
+				break;
+			case NEIGH_STATIC: /* never ages */
 				break;
 			}
 			if (gone)
@@ -321,6 +356,19 @@ int neigh_get(const struct neigh_table *t, uint32_t ip, struct neigh_res *res, u
 		return -ENOENT;
 	*res = *e->res;
 	*queued = e->q_count;
+	return 0;
+}
+
+int neigh_walk(const struct neigh_table *t,
+	       int (*fn)(void *arg, uint32_t ip, const struct neigh_res *res, unsigned queued),
+	       void *arg)
+{
+	for (uint32_t b = 0; b <= t->mask; b++)
+		for (const struct neigh_entry *e = t->bucket[b]; e; e = e->next) {
+			int rc = fn(arg, e->ip, e->res, e->q_count);
+			if (rc)
+				return rc;
+		}
 	return 0;
 }
 

@@ -17,6 +17,8 @@
  *   reachable  -> (reachable_ms unconfirmed) stale (still used for forwarding)
  *   stale      -> (stale_ms unconfirmed)     deleted
  *   any        -> (neigh_update)             reachable, queue released to the caller
+ *   any        -> (neigh_set_static)         static: never ages, ARP does not change it; only
+ *                                            neigh_delete() (or another neigh_set_static) does
  */
 #ifndef IXYD_NEIGH_H
 #define IXYD_NEIGH_H
@@ -28,6 +30,7 @@ enum neigh_state {
 	NEIGH_INCOMPLETE = 1, /* request sent, no answer yet: packets wait in the queue */
 	NEIGH_REACHABLE = 2,  /* confirmed within reachable_ms */
 	NEIGH_STALE = 3,      /* not confirmed lately; still used, removed after stale_ms */
+	NEIGH_STATIC = 4,     /* set by hand (neigh_set_static): used, never aged or relearnt */
 };
 
 /* What workers read; immutable once published (a change publishes a new one). */
@@ -92,6 +95,14 @@ int neigh_update(struct neigh_table *t, uint32_t ip, const uint8_t mac[6], uint1
 		 uint64_t now_ms, void **released, unsigned max_released, unsigned *n_released);
 
 /*
+ * Control thread: make ip a static entry at mac behind port: used like a reachable one, never
+ * aged, never changed by neigh_update(). Releases what was queued as neigh_update() does.
+ * Returns 0, -ENOSPC (new entry, table full) or -ENOMEM.
+ */
+int neigh_set_static(struct neigh_table *t, uint32_t ip, const uint8_t mac[6], uint16_t port_id,
+		     void **released, unsigned max_released, unsigned *n_released);
+
+/*
  * Control thread: run the timers at now_ms. Writes up to max_probes addresses that need an ARP
  * request (retransmissions) into probe_ips and returns how many. Waits for a grace period if it
  * removed anything (to free the memory), so call it from the control loop, not a worker.
@@ -107,6 +118,14 @@ unsigned neigh_flush_port(struct neigh_table *t, uint16_t port_id);
 
 /* Control thread: the entry's state and how many packets wait. 0 or -ENOENT. */
 int neigh_get(const struct neigh_table *t, uint32_t ip, struct neigh_res *res, unsigned *queued);
+
+/*
+ * Control thread: call fn for every entry (incomplete ones included) in no particular order; a
+ * non-zero return stops the walk and is returned. fn must not change the table.
+ */
+int neigh_walk(const struct neigh_table *t,
+	       int (*fn)(void *arg, uint32_t ip, const struct neigh_res *res, unsigned queued),
+	       void *arg);
 
 void neigh_get_stats(const struct neigh_table *t, struct neigh_stats *st);
 

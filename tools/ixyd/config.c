@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api_parse.h"
 #include "lpm4.h"
 
 struct ctx {
@@ -435,18 +436,19 @@ static int parse_api(struct ctx *c, json_t *o, struct ixyd_config *cfg)
 		return 0;
 	if (get_string(c, "api.listen", l, cfg->api_listen, sizeof(cfg->api_listen)))
 		return -1;
-	const char *colon = strrchr(cfg->api_listen, ':');
-	char *end;
-	long port = colon ? strtol(colon + 1, &end, 10) : 0;
-	if (!colon || colon == cfg->api_listen || *end || port < 1 || port > 65535)
-		return fail(c, "api.listen", "must be \"HOST:PORT\", got \"%s\"", cfg->api_listen);
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	if (api_parse_listen(cfg->api_listen, &ss, &sslen) != 0)
+		return fail(c, "api.listen",
+			    "must be \"HOST:PORT\" with a numeric IPv4 host or [IPv6] host, got \"%s\"",
+			    cfg->api_listen);
 	return 0;
 }
 
 int config_load(const char *path, struct ixyd_config *cfg, char *err, size_t errlen)
 {
-	static const char *const keys[] = {"ports", "bridges", "routes", "workers",
-					   "icmp",  "api",     NULL};
+	static const char *const keys[] = {"ports", "bridges", "routes",     "workers",
+					   "icmp",  "api",     "state_file", NULL};
 	struct ctx c = {.err = err, .errlen = errlen};
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->n_workers = 1;
@@ -496,6 +498,9 @@ int config_load(const char *path, struct ixyd_config *cfg, char *err, size_t err
 		goto out;
 	v = json_object_get(root, "api");
 	if (v && parse_api(&c, v, cfg))
+		goto out;
+	v = json_object_get(root, "state_file");
+	if (v && get_string(&c, "state_file", v, cfg->state_file, sizeof(cfg->state_file)))
 		goto out;
 	rc = 0;
 out:

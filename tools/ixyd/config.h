@@ -18,6 +18,7 @@
 
 #define CFG_NAME_MAX   32
 #define CFG_DEVICE_MAX 256
+#define CFG_PATH_MAX   1024
 
 struct cfg_addr {
 	uint32_t ip; /* host byte order */
@@ -59,7 +60,8 @@ struct ixyd_config {
 	uint32_t idle_sleep_us;
 	uint32_t icmp_rate_per_s;
 	uint32_t icmp_burst;
-	char api_listen[64]; /* "" when absent; used by the REST API (a later issue) */
+	char api_listen[64]; /* "" when absent: the API's default (api.h) */
+	char state_file[CFG_PATH_MAX]; /* "" when absent: API changes are not saved */
 	bool has_pci;	     /* some port is a PCI device (needs huge pages) */
 };
 

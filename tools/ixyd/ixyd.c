@@ -8,8 +8,10 @@
  *   2. block SIGINT/SIGTERM/SIGUSR1 in every thread; the main thread waits for them
  *   3. open the devices (huge pages only if some port is a PCI device)
  *   4. build the dataplane: ports, bridges, addresses
- *   5. the control thread's tables: connected routes, then the configured routes
+ *   5. the control thread's tables: connected routes, then the configured routes, then the
+ *      state file (what was changed through the API before: it replaces the configured routes)
  *   6. start the workers and the control thread
+ *   7. start the REST API (api/): a listen address that cannot be bound stops start-up
  * SIGUSR1 prints the counters (docs/config.md, "Counters"); SIGINT/SIGTERM stop everything in
  * reverse order, print the counters once more and exit 0.
  */
@@ -23,6 +25,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "api.h"
 #include "config.h"
 #include "control.h"
 #include "dataplane.h"
@@ -81,6 +84,7 @@ struct daemon {
 	struct ixy_device *devs[DP_MAX_PORTS];
 	struct dataplane *dp;
 	struct control *ctl;
+	struct api *api;
 };
 
 static int open_devices(struct daemon *d)
@@ -152,6 +156,13 @@ static int build_control(struct daemon *d)
 			ip_str(r->prefix, p, sizeof(p));
 			ip_str(r->via, v, sizeof(v));
 			LOG_ERR("ixyd", "route %s/%u via %s: %s", p, r->len, v, strerror(-err));
+			return -1;
+		}
+	}
+	if (d->cfg.state_file[0]) {
+		char err[512];
+		if (api_state_load(d->ctl, d->cfg.state_file, err, sizeof(err)) != 0) {
+			LOG_ERR("ixyd", "%s (fix or remove the file)", err);
 			return -1;
 		}
 	}
@@ -279,6 +290,16 @@ int main(int argc, char **argv)
 		LOG_ERR("ixyd", "cannot start the control thread: %s", strerror(-e));
 		goto out_workers;
 	}
+	/* 7. */
+	struct api_config acfg = {.listen = d.cfg.api_listen,
+				  .state_file = d.cfg.state_file[0] ? d.cfg.state_file : NULL};
+	d.api = api_create(d.ctl, &acfg);
+	e = d.api ? api_start(d.api) : -errno;
+	if (e) {
+		LOG_ERR("ixyd", "cannot start the REST API on %s: %s",
+			d.cfg.api_listen[0] ? d.cfg.api_listen : API_DEFAULT_LISTEN, strerror(-e));
+		goto out_api;
+	}
 	printf("ixyd: running: %u ports, %u bridges, %zu routes, %u workers\n", d.cfg.n_ports,
 	       d.cfg.n_bridges, d.cfg.n_routes, d.cfg.n_workers);
 	fflush(stdout);
@@ -296,6 +317,8 @@ int main(int argc, char **argv)
 		break;
 	}
 	rc = 0;
+out_api:
+	api_free(d.api); /* no request reads or changes the tables past this point */
 out_workers:
 	dp_stop(d.dp);
 	control_stop(d.ctl); /* takes what the workers queued last */

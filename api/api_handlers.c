@@ -1,0 +1,601 @@
+/*
+ * api_handlers.c: the endpoints of docs/api.md. Each handler reads through control.h's queries
+ * and changes through its calls; changes run under api->change_lock and are followed by a save of
+ * the state file, so a 2xx answer to a change means it is applied and (with a state file) on
+ * disk.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api_internal.h"
+#include "log.h"
+#include "neigh.h"
+
+const struct api_endpoint api_endpoints[] = {
+    {"/api/v1/health", API_GET, EP_HEALTH},
+    {"/api/v1/ports", API_GET, EP_PORTS},
+    {"/api/v1/ports/{}", API_GET | API_PATCH, EP_PORT},
+    {"/api/v1/ports/{}/stats", API_GET, EP_PORT_STATS},
+    {"/api/v1/routes", API_GET | API_POST | API_PUT, EP_ROUTES},
+    {"/api/v1/routes/{*}", API_GET | API_DELETE, EP_ROUTE},
+    {"/api/v1/fib", API_GET, EP_FIB},
+    {"/api/v1/mac-table", API_GET | API_DELETE, EP_MAC_TABLE},
+    {"/api/v1/neighbors", API_GET | API_POST, EP_NEIGHBORS},
+    {"/metrics", API_GET, EP_METRICS},
+};
+const size_t api_n_endpoints = sizeof(api_endpoints) / sizeof(api_endpoints[0]);
+
+size_t api_body_limit(int endpoint_id, unsigned method)
+{
+	if (endpoint_id == EP_ROUTES && (method & (API_POST | API_PUT)))
+		return API_ROUTES_BODY_MAX;
+	return API_BODY_MAX;
+}
+
+void api_reply_json(struct api_response *rs, unsigned status, json_t *o)
+{
+	rs->status = status;
+	rs->body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!rs->body) {
+		rs->status = 500;
+		rs->body = strdup("{\"error\":\"out of memory\",\"detail\":null}");
+	}
+	rs->len = rs->body ? strlen(rs->body) : 0;
+	rs->content_type = "application/json";
+}
+
+void api_reply_error(struct api_response *rs, unsigned status, const char *error,
+		     const char *detail_fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+	va_start(ap, detail_fmt);
+	vsnprintf(detail, sizeof(detail), detail_fmt, ap);
+	va_end(ap);
+	rs->status = status;
+	rs->body = api_error_body(error, detail);
+	rs->len = rs->body ? strlen(rs->body) : 0;
+	rs->content_type = "application/json";
+	if (status >= 500)
+		LOG_WARN_RL("api", "%u %s: %s", status, error, detail);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static json_t *ip_json(uint32_t ip)
+{
+	char s[16];
+	api_format_ipv4(ip, s);
+	return json_string(s);
+}
+
+static json_t *prefix_json(uint32_t prefix, uint8_t len)
+{
+	char s[20];
+	size_t n = api_format_ipv4(prefix, s);
+	snprintf(s + n, sizeof(s) - n, "/%u", len);
+	return json_string(s);
+}
+
+static json_t *mac_json(const uint8_t m[6])
+{
+	char s[18];
+	snprintf(s, sizeof(s), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return json_string(s);
+}
+
+static const char *iface_name(const struct dataplane *dp, uint16_t iface)
+{
+	return iface < dp->n_ifaces ? dp->ifaces[iface].name : "?";
+}
+
+/* Save the state after a change (caller holds change_lock). false: the reply is a 500. */
+static bool save_state(struct api *api, struct api_response *rs, double *took_s)
+{
+	if (!api->state_file)
+		return true;
+	double t0 = now_s();
+	int err = api_state_save(api->ctl, api->state_file);
+	if (took_s)
+		*took_s = now_s() - t0;
+	if (err) {
+		api_reply_error(rs, 500, "change applied but not saved", "%s: %s", api->state_file,
+				strerror(-err));
+		return false;
+	}
+	return true;
+}
+
+/* ---- ports ----------------------------------------------------------------------------------- */
+
+static int find_port(const struct dataplane *dp, const char *name)
+{
+	for (uint16_t p = 0; p < dp->n_ports; p++)
+		if (strcmp(dp->ports[p].name, name) == 0)
+			return p;
+	return -1;
+}
+
+static json_t *port_json(struct api *api, uint16_t p)
+{
+	const struct dataplane *dp = control_dataplane(api->ctl);
+	struct control_port_info pi;
+	if (control_port_info(api->ctl, p, &pi) != 0)
+		return NULL;
+	const struct dp_iface *ifc = &dp->ifaces[pi.iface];
+	json_t *addrs = json_array();
+	for (uint16_t a = 0; a < ifc->n_addrs && !pi.bridged; a++) {
+		char s[20];
+		size_t n = api_format_ipv4(ifc->addrs[a].ip, s);
+		snprintf(s + n, sizeof(s) - n, "/%u", ifc->addrs[a].len);
+		json_array_append_new(addrs, json_string(s));
+	}
+	return json_pack("{s:s, s:s, s:s, s:o, s:{s:b, s:I}, s:b, s:o, s:o, s:i, s:i}", "name",
+			 dp->ports[p].name, "device", pi.device, "driver", pi.driver, "mac",
+			 mac_json(pi.mac), "link", "up", pi.link_up, "speed_mbps",
+			 (json_int_t)pi.speed_mbps, "promisc", pi.promisc, "bridge",
+			 pi.bridged ? json_string(ifc->name) : json_null(), "addresses", addrs,
+			 "rx_queues", pi.rx_queues, "tx_queues", pi.tx_queues);
+}
+
+static void get_ports(struct api *api, struct api_response *rs)
+{
+	const struct dataplane *dp = control_dataplane(api->ctl);
+	json_t *arr = json_array();
+	for (uint16_t p = 0; p < dp->n_ports; p++)
+		json_array_append_new(arr, port_json(api, p));
+	api_reply_json(rs, 200, json_pack("{s:o}", "ports", arr));
+}
+
+static void patch_port(struct api *api, uint16_t p, struct api_request *rq, struct api_response *rs)
+{
+	json_error_t jerr;
+	json_t *o = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!o) {
+		api_reply_error(rs, 400, "malformed JSON", "line %d, column %d: %s", jerr.line,
+				jerr.column, jerr.text);
+		return;
+	}
+	const char *key;
+	json_t *v, *promisc = NULL;
+	json_object_foreach(o, key, v)
+	{
+		if (strcmp(key, "promisc") != 0) {
+			api_reply_error(rs, 400, "bad request", "unknown key \"%.40s\"", key);
+			goto out;
+		}
+		promisc = v;
+	}
+	if (!json_is_object(o) || !json_is_boolean(promisc)) {
+		api_reply_error(rs, 400, "bad request", "expected {\"promisc\": true|false}");
+		goto out;
+	}
+	pthread_mutex_lock(&api->change_lock);
+	int err = control_set_promisc(api->ctl, p, json_is_true(promisc));
+	if (err == -EBUSY)
+		api_reply_error(rs, 409, "conflict", "a bridge port stays promiscuous");
+	else if (err)
+		api_reply_error(rs, 500, "driver error", "%s", strerror(-err));
+	else if (save_state(api, rs, NULL))
+		api_reply_json(rs, 200, port_json(api, p));
+	pthread_mutex_unlock(&api->change_lock);
+out:
+	json_decref(o);
+}
+
+static void get_port_stats(struct api *api, uint16_t p, struct api_response *rs)
+{
+	const struct dataplane *dp = control_dataplane(api->ctl);
+	struct dp_counters k;
+	struct ixy_stats ds = {0};
+	dp_read_port_counters(dp, p, &k);
+	ixy_read_stats(dp->ports[p].dev, &ds); /* any thread (device.h) */
+	json_t *drops = json_object();
+	for (int r = 0; r < DP_DROP_MAX; r++)
+		json_object_set_new(drops, dp_drop_reason_names[r],
+				    json_integer((json_int_t)k.drops[r]));
+	api_reply_json(
+	    rs, 200,
+	    json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+		      "port", dp->ports[p].name, "rx_packets", (json_int_t)k.rx_packets, "rx_bytes",
+		      (json_int_t)k.rx_bytes, "tx_packets", (json_int_t)k.tx_packets, "tx_bytes",
+		      (json_int_t)k.tx_bytes, "drops", drops, "device", "rx_packets",
+		      (json_int_t)ds.rx_packets, "rx_bytes", (json_int_t)ds.rx_bytes, "tx_packets",
+		      (json_int_t)ds.tx_packets, "tx_bytes", (json_int_t)ds.tx_bytes, "rx_dropped",
+		      (json_int_t)ds.rx_dropped, "rx_crc_errors", (json_int_t)ds.rx_crc_errors,
+		      "rx_length_errors", (json_int_t)ds.rx_length_errors));
+}
+
+static void handle_port(struct api *api, int id, struct api_request *rq, struct api_response *rs)
+{
+	const struct dataplane *dp = control_dataplane(api->ctl);
+	int p = find_port(dp, rq->param);
+	if (p < 0) {
+		api_reply_error(rs, 404, "no such port", "%s", rq->param);
+		return;
+	}
+	if (id == EP_PORT_STATS)
+		get_port_stats(api, (uint16_t)p, rs);
+	else if (rq->method == API_PATCH)
+		patch_port(api, (uint16_t)p, rq, rs);
+	else
+		api_reply_json(rs, 200, port_json(api, (uint16_t)p));
+}
+
+/* ---- routes ---------------------------------------------------------------------------------- */
+
+static json_t *route_json(const struct dataplane *dp, const struct control_route_info *r)
+{
+	return json_pack("{s:o, s:o, s:s, s:s}", "prefix", prefix_json(r->prefix, r->len), "via",
+			 r->connected ? json_null() : ip_json(r->gw), "iface",
+			 iface_name(dp, r->iface), "type", r->connected ? "connected" : "static");
+}
+
+static void get_routes(struct api *api, struct api_request *rq, struct api_response *rs)
+{
+	const struct dataplane *dp = control_dataplane(api->ctl);
+	size_t off, lim, total;
+	const char *why;
+	if (api_parse_paging(rq->query(rq->query_arg, "offset"), rq->query(rq->query_arg, "limit"),
+			     &off, &lim, &why) != 0) {
+		api_reply_error(rs, 400, "bad request", "%s", why);
+		return;
+	}
+	struct control_route_info *r = malloc(lim * sizeof(*r));
+	if (!r) {
+		api_reply_error(rs, 500, "out of memory", "listing routes");
+		return;
+	}
+	size_t n = control_list_routes(api->ctl, off, r, lim, &total);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, route_json(dp, &r[i]));
+	free(r);
+	api_reply_json(rs, 200,
+		       json_pack("{s:I, s:I, s:I, s:o}", "total", (json_int_t)total, "offset",
+				 (json_int_t)off, "limit", (json_int_t)lim, "routes", arr));
+}
+
+/* The reply for a control_* route error about routes[bad] (bad >= n: none in particular). */
+static void route_error(struct api_response *rs, int err, const struct control_route *routes,
+			size_t n, size_t bad)
+{
+	char where[96] = "";
+	if (bad < n) {
+		char p[16], g[16];
+		api_format_ipv4(routes[bad].prefix, p);
+		api_format_ipv4(routes[bad].gw, g);
+		snprintf(where, sizeof(where), "routes[%zu] (%s/%u via %s): ", bad, p,
+			 routes[bad].len, g);
+	}
+	switch (err) {
+	case -EINVAL:
+		api_reply_error(rs, 400, "bad route",
+				"%sbad prefix, or the gateway is one of our "
+				"addresses",
+				where);
+		break;
+	case -ENETUNREACH:
+		api_reply_error(rs, 400, "bad route", "%sthe gateway is on no connected subnet",
+				where);
+		break;
+	case -EEXIST:
+		api_reply_error(rs, 409, "conflict",
+				"%sthe prefix already has a route (DELETE it "
+				"first, or PUT the whole set)",
+				where);
+		break;
+	case -EPERM:
+		api_reply_error(rs, 409, "conflict",
+				"%sa connected subnet: its route comes from an "
+				"address",
+				where);
+		break;
+	case -ENOSPC:
+		api_reply_error(rs, 507, "table full", "%sno room for another next hop", where);
+		break;
+	default:
+		api_reply_error(rs, 500, "cannot change routes", "%s%s", where, strerror(-err));
+	}
+}
+
+static void change_routes(struct api *api, struct api_request *rq, struct api_response *rs)
+{
+	struct control_route *routes = NULL;
+	size_t n = 0, bad = SIZE_MAX;
+	bool single = false;
+	struct api_parse_error perr;
+	double t0 = now_s(), t_parse, t_apply, t_save = 0;
+	bool put = rq->method == API_PUT;
+	int err = api_parse_routes(rq->body, rq->body_len, put ? 0 : API_ROUTES_ALLOW_SINGLE,
+				   &routes, &n, &single, &perr);
+	if (err) {
+		api_reply_error(rs, err == -ENOMEM ? 500 : 400,
+				err == -ENOMEM ? "out of memory" : "bad request", "%s",
+				perr.message);
+		return;
+	}
+	t_parse = now_s();
+	pthread_mutex_lock(&api->change_lock);
+	err = put ? control_replace_routes_at(api->ctl, routes, n, &bad)
+		  : control_add_routes(api->ctl, routes, n, &bad);
+	t_apply = now_s();
+	if (err)
+		route_error(rs, err, routes, n, bad);
+	else if (save_state(api, rs, &t_save))
+		api_reply_json(rs, put ? 200 : 201,
+			       json_pack("{s:I, s:{s:f, s:f, s:f}}", put ? "replaced" : "added",
+					 (json_int_t)n, "seconds", "parse", t_parse - t0, "apply",
+					 t_apply - t_parse, "save", t_save));
+	pthread_mutex_unlock(&api->change_lock);
+	free(routes);
+}
+
+static void handle_route(struct api *api, struct api_request *rq, struct api_response *rs)
+{
+	const struct dataplane *dp = control_dataplane(api->ctl);
+	uint32_t prefix, gw;
+	uint8_t len;
+	uint16_t iface;
+	const char *why;
+	if (api_parse_prefix(rq->param, strlen(rq->param), true, &prefix, &len, &why) != 0) {
+		api_reply_error(rs, 400, "bad prefix",
+				"%s: \"%s\" (write 10.0.0.0_8 or "
+				"10.0.0.0%%2F8)",
+				why, rq->param);
+		return;
+	}
+	if (rq->method == API_GET) {
+		if (control_get_route(api->ctl, prefix, len, &gw, &iface) != 0) {
+			api_reply_error(rs, 404, "no such route", "%s", rq->param);
+			return;
+		}
+		struct control_route_info r = {
+		    .prefix = prefix, .len = len, .connected = gw == 0, .gw = gw, .iface = iface};
+		api_reply_json(rs, 200, route_json(dp, &r));
+		return;
+	}
+	pthread_mutex_lock(&api->change_lock);
+	int err = control_del_route(api->ctl, prefix, len);
+	if (err == -ENOENT)
+		api_reply_error(rs, 404, "no such route", "%s", rq->param);
+	else if (err == -EPERM)
+		api_reply_error(rs, 409, "conflict",
+				"a connected subnet: remove the address instead");
+	else if (err)
+		api_reply_error(rs, 500, "cannot delete", "%s", strerror(-err));
+	else if (save_state(api, rs, NULL))
+		api_reply_json(rs, 200, json_pack("{s:o}", "deleted", prefix_json(prefix, len)));
+	pthread_mutex_unlock(&api->change_lock);
+}
+
+static const char *state_name(uint8_t state)
+{
+	switch (state) {
+	case NEIGH_INCOMPLETE:
+		return "incomplete";
+	case NEIGH_REACHABLE:
+		return "reachable";
+	case NEIGH_STALE:
+		return "stale";
+	case NEIGH_STATIC:
+		return "static";
+	default:
+		return "none";
+	}
+}
+
+static void get_fib(struct api *api, struct api_request *rq, struct api_response *rs)
+{
+	const struct dataplane *dp = control_dataplane(api->ctl);
+	const char *dst = rq->query(rq->query_arg, "dst");
+	uint32_t ip;
+	struct control_fib f;
+	if (!dst || api_parse_ipv4(dst, strlen(dst), &ip) != 0) {
+		api_reply_error(rs, 400, "bad request", "dst must be an IPv4 address a.b.c.d");
+		return;
+	}
+	if (control_fib_lookup(api->ctl, ip, &f) != 0) {
+		api_reply_error(rs, 404, "no route", "no route to %s", dst);
+		return;
+	}
+	bool has_mac = f.neigh_state && f.neigh_state != NEIGH_INCOMPLETE;
+	api_reply_json(rs, 200,
+		       json_pack("{s:o, s:o, s:{s:o, s:s, s:s, s:o}}", "dst", ip_json(ip), "route",
+				 route_json(dp, &f.route), "nexthop", "ip", ip_json(f.nexthop_ip),
+				 "iface", iface_name(dp, f.route.iface), "state",
+				 state_name(f.neigh_state), "mac",
+				 has_mac ? mac_json(f.mac) : json_null()));
+}
+
+/* ---- MAC table and neighbours ---------------------------------------------------------------- */
+
+static void handle_mac_table(struct api *api, struct api_request *rq, struct api_response *rs)
+{
+	const struct dataplane *dp = control_dataplane(api->ctl);
+	if (rq->method == API_DELETE) {
+		const char *port = rq->query(rq->query_arg, "port");
+		int p = -1;
+		if (port && (p = find_port(dp, port)) < 0) {
+			api_reply_error(rs, 404, "no such port", "%s", port);
+			return;
+		}
+		unsigned n = control_flush_mac(api->ctl, p);
+		api_reply_json(rs, 200, json_pack("{s:i}", "flushed", (int)n));
+		return;
+	}
+	size_t cap = 1024, n;
+	struct mac_table_entry *e = NULL;
+	for (;;) {
+		free(e);
+		e = malloc(cap * sizeof(*e));
+		if (!e) {
+			api_reply_error(rs, 500, "out of memory", "listing the MAC table");
+			return;
+		}
+		n = control_list_mac(api->ctl, e, cap);
+		if (n <= cap)
+			break;
+		cap = n + n / 4; /* it grew between two calls: retry with room to spare */
+	}
+	/* Bridge ids name bridges in iface order. */
+	uint32_t now = 0;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); /* the clock dp_now_s() reads */
+	now = (uint32_t)ts.tv_sec;
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const char *bridge = "?";
+		for (uint16_t f = 0; f < dp->n_ifaces; f++)
+			if (dp->ifaces[f].is_bridge && dp->ifaces[f].bridge_id == e[i].bridge)
+				bridge = dp->ifaces[f].name;
+		json_array_append_new(
+		    arr,
+		    json_pack("{s:o, s:s, s:s, s:I}", "mac", mac_json(e[i].mac), "bridge", bridge,
+			      "port", e[i].port < dp->n_ports ? dp->ports[e[i].port].name : "?",
+			      "age_s", (json_int_t)(now - e[i].last_seen_s)));
+	}
+	free(e);
+	api_reply_json(rs, 200, json_pack("{s:I, s:o}", "total", (json_int_t)n, "entries", arr));
+}
+
+static void get_neighbours(struct api *api, struct api_response *rs)
+{
+	const struct dataplane *dp = control_dataplane(api->ctl);
+	size_t cap = 256, n;
+	struct control_neigh_info *e = NULL;
+	for (;;) {
+		free(e);
+		e = malloc(cap * sizeof(*e));
+		if (!e) {
+			api_reply_error(rs, 500, "out of memory", "listing neighbours");
+			return;
+		}
+		n = control_list_neighbours(api->ctl, e, cap);
+		if (n <= cap)
+			break;
+		cap = n + n / 4;
+	}
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		bool known = e[i].state != NEIGH_INCOMPLETE;
+		json_array_append_new(
+		    arr, json_pack("{s:o, s:o, s:o, s:s, s:i}", "ip", ip_json(e[i].ip), "mac",
+				   known ? mac_json(e[i].mac) : json_null(), "iface",
+				   known ? json_string(iface_name(dp, e[i].iface)) : json_null(),
+				   "state", state_name(e[i].state), "queued", (int)e[i].queued));
+	}
+	free(e);
+	api_reply_json(rs, 200, json_pack("{s:I, s:o}", "total", (json_int_t)n, "neighbors", arr));
+}
+
+static void post_neighbour(struct api *api, struct api_request *rq, struct api_response *rs)
+{
+	json_error_t jerr;
+	json_t *o = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	const char *ip_s = NULL, *mac_s = NULL;
+	uint32_t ip;
+	uint8_t mac[6];
+	if (!o) {
+		api_reply_error(rs, 400, "malformed JSON", "line %d, column %d: %s", jerr.line,
+				jerr.column, jerr.text);
+		return;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(o, key, v)
+	{
+		if (strcmp(key, "ip") != 0 && strcmp(key, "mac") != 0) {
+			api_reply_error(rs, 400, "bad request", "unknown key \"%.40s\"", key);
+			goto out;
+		}
+	}
+	if (json_unpack(o, "{s:s, s:s}", "ip", &ip_s, "mac", &mac_s) != 0) {
+		api_reply_error(rs, 400, "bad request",
+				"expected {\"ip\": \"a.b.c.d\", \"mac\": "
+				"\"aa:bb:cc:dd:ee:ff\"}");
+		goto out;
+	}
+	if (api_parse_ipv4(ip_s, strlen(ip_s), &ip) != 0 || api_parse_mac(mac_s, mac) != 0) {
+		api_reply_error(rs, 400, "bad request",
+				"ip must be a.b.c.d, mac aa:bb:cc:dd:ee:ff");
+		goto out;
+	}
+	pthread_mutex_lock(&api->change_lock);
+	int err = control_set_static_neighbour(api->ctl, ip, mac);
+	if (err == -ENETUNREACH)
+		api_reply_error(rs, 400, "bad neighbor", "%s is on no connected subnet", ip_s);
+	else if (err == -EINVAL)
+		api_reply_error(rs, 400, "bad neighbor",
+				"%s is one of our addresses, or %s is a group address", ip_s,
+				mac_s);
+	else if (err == -ENOSPC)
+		api_reply_error(rs, 507, "table full", "the neighbor table is full");
+	else if (err)
+		api_reply_error(rs, 500, "cannot add", "%s", strerror(-err));
+	else if (save_state(api, rs, NULL))
+		api_reply_json(
+		    rs, 201,
+		    json_pack("{s:s, s:s, s:s}", "ip", ip_s, "mac", mac_s, "state", "static"));
+	pthread_mutex_unlock(&api->change_lock);
+out:
+	json_decref(o);
+}
+
+void api_handle(struct api *api, int endpoint_id, struct api_request *rq, struct api_response *rs)
+{
+	switch (endpoint_id) {
+	case EP_HEALTH: {
+		const struct dataplane *dp = control_dataplane(api->ctl);
+		api_reply_json(rs, 200,
+			       json_pack("{s:s, s:i, s:i}", "status", "ok", "ports", dp->n_ports,
+					 "workers", dp->n_workers));
+		break;
+	}
+	case EP_PORTS:
+		get_ports(api, rs);
+		break;
+	case EP_PORT:
+	case EP_PORT_STATS:
+		handle_port(api, endpoint_id, rq, rs);
+		break;
+	case EP_ROUTES:
+		if (rq->method == API_GET)
+			get_routes(api, rq, rs);
+		else
+			change_routes(api, rq, rs);
+		break;
+	case EP_ROUTE:
+		handle_route(api, rq, rs);
+		break;
+	case EP_FIB:
+		get_fib(api, rq, rs);
+		break;
+	case EP_MAC_TABLE:
+		handle_mac_table(api, rq, rs);
+		break;
+	case EP_NEIGHBORS:
+		if (rq->method == API_GET)
+			get_neighbours(api, rs);
+		else
+			post_neighbour(api, rq, rs);
+		break;
+	case EP_METRICS:
+		api_handle_metrics(api, rq, rs);
+		break;
+	default:
+		api_reply_error(rs, 500, "internal error", "endpoint %d has no handler",
+				endpoint_id);
+	}
+}
