@@ -130,29 +130,37 @@ start_l3fwd() { # MODE
 		> >(grep --line-buffered -v 'Adding route' >"$work/l3fwd-$1.out") 2>"$work/l3fwd-$1.err" &
 	pid[$1]=$!
 }
-# ready NAME PATTERN FILE: wait until FILE has PATTERN, then pause NAME.
-ready() {
-	local t0=$SECONDS
-	until grep -qs "$2" "$3"; do
-		alive "${pid[$1]}" || { tail -20 "$3"; fail "$1 died while loading"; }
-		[ $((SECONDS - t0)) -lt "$LOAD_TIMEOUT_S" ] || fail "$1 did not load in $LOAD_TIMEOUT_S s"
-		sleep 0.2
+# wait_ready NAME:PATTERN:FILE...: wait until each FILE has its PATTERN, pausing each program
+# (SIGSTOP) as soon as it is ready, so a loaded forwarder never slows a table load still going on.
+wait_ready() {
+	local t0=$SECONDS pending=("$@") left item name pattern file
+	while [ ${#pending[@]} -gt 0 ]; do
+		left=()
+		for item in "${pending[@]}"; do
+			IFS=: read -r name pattern file <<<"$item"
+			if grep -qs "$pattern" "$file"; then
+				kill -STOP "${pid[$name]}"
+				say "$name ready after $((SECONDS - t0)) s"
+				continue
+			fi
+			alive "${pid[$name]}" || { tail -20 "$file"; fail "$name died while loading"; }
+			left+=("$item")
+		done
+		pending=("${left[@]}")
+		[ $((SECONDS - t0)) -lt "$LOAD_TIMEOUT_S" ] || fail "not loaded in $LOAD_TIMEOUT_S s: ${pending[*]}"
+		[ ${#pending[@]} -eq 0 ] || sleep 0.2
 	done
-	kill -STOP "${pid[$1]}"
 }
 
 "$BENCH" --serve --pcap "$work/traffic.pcap" "$work/routes.txt" >"$work/ixyd.out" 2>&1 &
 pid[ixyd]=$!
-t_load=$SECONDS
-ready ixyd '^bench_forward: ready' "$work/ixyd.out"
-say "ixyd loaded its table in $((SECONDS - t_load)) s: $(grep 'routes loaded' "$work/ixyd.out")"
+waits=("ixyd:^bench_forward. ready:$work/ixyd.out") # NAME:PATTERN:FILE, no colon in PATTERN
 for mode in "${LOOKUPS[@]}"; do
 	start_l3fwd "$mode"
+	waits+=("$mode:entering main loop:$work/l3fwd-$mode.err")
 done
-for mode in "${LOOKUPS[@]}"; do
-	ready "$mode" 'entering main loop' "$work/l3fwd-$mode.err"
-	say "l3fwd --lookup $mode loaded its table after $((SECONDS - t_load)) s"
-done
+wait_ready "${waits[@]}"
+say "$(grep 'routes loaded' "$work/ixyd.out")"
 
 # 4. Alternate the windows.
 sample_ixyd() { # prints "NS TX"
