@@ -516,9 +516,15 @@ vm_stderr() {
 
 # vm_stat TAG PCI FIELD: a field of the program's final "stats PCI ..." line; fails if absent.
 vm_stat() {
-	local tag=$1 pci=$2 field=$3 line v
+	local tag=$1 pci=$2 field=$3 line
 	line=$(vm_section "$tag" | grep -E "^stats $pci " | tail -n 1) || true
 	[[ -n "$line" ]] || vm_fail "step $tag printed no 'stats $pci' line"
+	vm_line_field "$tag" "$line" "$field"
+}
+
+# vm_line_field TAG LINE FIELD: the number after "FIELD=" in a line of key=value words.
+vm_line_field() {
+	local tag=$1 line=$2 field=$3 v
 	v=$(tr ' ' '\n' <<<"$line" | sed -n "s/^$field=\\([0-9]*\\)\$/\\1/p")
 	[[ -n "$v" ]] || vm_fail "step $tag: no $field= in '$line'"
 	echo "$v"
@@ -592,4 +598,72 @@ vm_prog_stop() {
 # vm_mac NS IFACE: an interface's MAC address.
 vm_mac() {
 	ip netns exec "$1" cat "/sys/class/net/$2/address"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Programs the guest runs in the background (guest/lib.sh: ixyvm_bg, ixyvm_bg_serve).
+
+# vm_console_count ERE: how many console lines match.
+vm_console_count() {
+	vm_console | grep -cE -- "$1" || true
+}
+
+# vm_bg_signal TAG SIG: have the guest send SIG to the program of step TAG (it must be in
+# ixyvm_bg_serve) and wait until it did.
+vm_bg_signal() {
+	local tag=$1 sig=$2 before deadline
+	before=$(vm_console_count "^@@IXYVM signalled $tag $sig\$")
+	vm_send "signal $sig"
+	deadline=$((SECONDS + 10))
+	while (($(vm_console_count "^@@IXYVM signalled $tag $sig\$") <= before)); do
+		((SECONDS < deadline)) || vm_fail "step $tag: the guest did not send SIG$sig within 10s"
+		kill -0 "$VM_QEMU_PID" 2>/dev/null || vm_fail "step $tag: qemu exited"
+		sleep 0.1
+	done
+}
+
+# vm_ixyd_start TAG: let step TAG (ixyd under ixyvm_bg) start; wait until it runs.
+vm_ixyd_start() {
+	vm_step_go "$1"
+	vm_wait_console "^(ixyd: running|@@IXYVM end $1 rc=)" 60 "ixyd start-up"
+	if ! vm_section "$1" | grep -q '^ixyd: running'; then
+		vm_section "$1" >&2
+		vm_fail "ixyd did not start (exit status $(vm_wait_end "$1"))"
+	fi
+	vm_log "$(vm_section "$1" | grep '^ixyd: running')"
+}
+
+# vm_ixyd_counters TAG: SIGUSR1 to the ixyd of step TAG; wait for its new counter block.
+vm_ixyd_counters() {
+	local tag=$1 before deadline
+	before=$(vm_console_count '^counters end$')
+	vm_bg_signal "$tag" USR1
+	deadline=$((SECONDS + 10))
+	while (($(vm_console_count '^counters end$') <= before)); do
+		((SECONDS < deadline)) || vm_fail "step $tag: no counter block within 10s of SIGUSR1"
+		sleep 0.1
+	done
+}
+
+# vm_ixyd_stop TAG: SIGTERM to the ixyd of step TAG; it must exit 0 with a final counter block.
+vm_ixyd_stop() {
+	local tag=$1 rc
+	vm_bg_signal "$tag" TERM
+	rc=$(vm_wait_end "$tag" 30)
+	if [[ "$rc" != 0 ]]; then
+		vm_section "$tag" >&2
+		vm_fail "step $tag: ixyd exited with status $rc after SIGTERM, expected 0"
+	fi
+	vm_section "$tag" | sed -n '/^@@IXYVM signalled '"$tag"' TERM$/,$p' | grep -q '^counters end$' ||
+		vm_fail "step $tag: ixyd printed no counter block on its way out"
+	vm_log "step $tag: ixyd stopped, exit status 0"
+}
+
+# vm_ixyd_counter TAG WHO FIELD: FIELD of the latest "counters WHO ..." line of step TAG, WHO
+# being port=NAME, worker=N or control=0 (docs/config.md).
+vm_ixyd_counter() {
+	local tag=$1 who=$2 field=$3 line
+	line=$(vm_section "$tag" | grep -E "^counters $who " | tail -n 1) || true
+	[[ -n "$line" ]] || vm_fail "step $tag printed no 'counters $who' line"
+	vm_line_field "$tag" "$line" "$field"
 }

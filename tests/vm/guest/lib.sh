@@ -62,3 +62,44 @@ ixyvm_run_term() {
 	echo "@@IXYVM end $tag rc=$rc"
 	return 0
 }
+
+# A program that runs while the script goes on (a daemon, or a forwarder other programs compete
+# with): stdin /dev/null (ttyS1 stays with the script), stdout on the console as it comes,
+# stderr kept until it exits.
+#   ixyvm_bg TAG CMD...     "@@IXYVM start TAG", then CMD in the background
+#   ixyvm_bg_serve TAG      until the program exits, carry out the host's ttyS1 lines
+#                           "signal SIG": kill -SIG, then "@@IXYVM signalled TAG SIG"
+#   ixyvm_bg_end TAG        wait for it: its stderr lines and "@@IXYVM end TAG rc=N"
+ixyvm_bg() {
+	tag=$1
+	shift
+	echo "@@IXYVM start $tag"
+	"$@" </dev/null 2>"/tmp/stderr.$tag" &
+	echo $! >"/tmp/pid.$tag"
+}
+
+# ixyvm_alive PID: the process exists and is not a zombie (the shell reaps it only in wait).
+ixyvm_alive() {
+	[ -r "/proc/$1/stat" ] && [ "$(awk '{ print $3 }' "/proc/$1/stat")" != Z ]
+}
+
+ixyvm_bg_serve() {
+	pid=$(cat "/tmp/pid.$1")
+	while ixyvm_alive "$pid"; do
+		# A tty in canonical mode hands over whole lines, so a timeout never splits one.
+		# shellcheck disable=SC3045 # busybox ash has read -t
+		read -r -t 1 line <&3 || continue
+		case $line in
+		"signal "*)
+			kill -"${line#signal }" "$pid" && echo "@@IXYVM signalled $1 ${line#signal }"
+			;;
+		esac
+	done
+}
+
+ixyvm_bg_end() {
+	wait "$(cat "/tmp/pid.$1")"
+	rc=$?
+	sed "s/^/@@IXYVM stderr $1: /" "/tmp/stderr.$1"
+	echo "@@IXYVM end $1 rc=$rc"
+}
