@@ -12,6 +12,8 @@ packages=(
 	qemu-system-x86 busybox-static cpio xz-utils kmod
 	# test hosts and traffic
 	iproute2 iputils-ping arping python3 python3-scapy tcpreplay tcpdump ethtool procps curl
+	# REST API tests: promtool (checks the /metrics exposition)
+	prometheus
 	# performance peers
 	dpdk dpdk-dev libdpdk-dev dpdk-doc
 )
