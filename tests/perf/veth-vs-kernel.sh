@@ -21,6 +21,7 @@
 # so both routers see the same 64-byte frames. Rates are taken over the middle of each run (from
 # 1 s after the start to 1 s before the end) from the interface counters.
 #
+# Reserves FWD_HUGEPAGES (default 64) 2 MiB huge pages for ixy-pktgen and gives them back on exit.
 # Needs root; exit 77 (skipped) without it, ethtool or the binaries; 1 when something breaks
 # (ixyd dies, nothing is delivered); 0 otherwise, whatever the figures. Namespaces removed on exit.
 set -euo pipefail
@@ -34,13 +35,15 @@ SENDER_CORE=$((CORE == 0 ? 1 : 0))
 
 say() { echo "veth-vs-kernel: $*"; }
 skip() { say "SKIP: $*"; exit 77; }
-fail() { say "FAIL: $*"; exit 1; }
+fail() { say "FAIL: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
 [ -x "$IXYD" ] || skip "$IXYD not built"
 [ -x "$PKTGEN" ] || skip "$PKTGEN not built"
 command -v ethtool >/dev/null || skip "ethtool not installed"
 [ "$SECONDS_RUN" -ge 3 ] || fail "SECONDS must be at least 3"
 
+# shellcheck source=hugepages.sh
+. "$(dirname "$0")/hugepages.sh"
 ns_s="ixyd-vvk-s-$$"
 ns_r="ixyd-vvk-r-$$"
 ns_d="ixyd-vvk-d-$$"
@@ -57,10 +60,14 @@ cleanup() {
 		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
 		ip netns del "$ns" 2>/dev/null || true
 	done
+	hugepages_release
 	rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# ixy-pktgen's buffer pool and ixyd's AF_PACKET rx pools live in DMA memory: huge pages.
+hugepages_reserve "${FWD_HUGEPAGES:-64}" "$work/huge" || fail "no huge pages"
 
 # 1. The namespaces and veth pairs, offloads off.
 for ns in "$ns_s" "$ns_r" "$ns_d"; do
@@ -138,7 +145,7 @@ blast() {
 	sleep $((SECONDS_RUN - 2))
 	b=$(rx_d)
 	tb=$(date +%s%N)
-	wait "$gen" || { cat "$work/pktgen.out"; fail "ixy-pktgen failed"; }
+	wait "$gen" || { cat "$work/pktgen.out" >&2; fail "ixy-pktgen failed"; }
 	sent=$(sed -n 's/^stats .* tx_packets=\([0-9]*\).*/\1/p' "$work/pktgen.out")
 	say "  sender: $(awk -v n="$sent" -v s="$SECONDS_RUN" 'BEGIN { printf "%.3f", n / s / 1e6 }') Mpps offered ($sent frames in $SECONDS_RUN s)" >&2
 	awk -v a="$a" -v b="$b" -v ta="$ta" -v tb="$tb" 'BEGIN { printf "%.3f\n", (b - a) * 1e3 / (tb - ta) }'
