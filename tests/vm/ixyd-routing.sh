@@ -32,18 +32,6 @@ read -r -a base1 <<<"$(vm_counters "$VM_NS_H1" $VM_TAP1)"
 read -r -a base2 <<<"$(vm_counters "$VM_NS_H2" $VM_TAP2)"
 vm_ixyd_start ixyd
 
-# ping_ok NS DEST COUNT: every echo request answered; prints ping's output.
-ping_ok() {
-	local ns=$1 dest=$2 count=$3 out
-	vm_log "ping $dest from $ns"
-	if ! out=$(ip netns exec "$ns" ping -n -c "$count" -i 0.2 -W 3 "$dest" 2>&1); then
-		echo "$out"
-		vm_fail "ping from $ns to $dest through ixyd failed"
-	fi
-	echo "$out"
-	grep -q ' 0% packet loss' <<<"$out" || vm_fail "ping from $ns to $dest lost packets"
-}
-
 # neigh_is NS IP MAC: the host's neighbour entry for IP has lladdr MAC.
 neigh_is() {
 	local entry
@@ -55,7 +43,7 @@ neigh_is() {
 # ping_across NS DEST: every reply shows ttl=63 (the far host sends 64, ixyd takes one off).
 ping_across() {
 	local out n_reply n_63
-	out=$(ping_ok "$1" "$2" 5)
+	out=$(vm_ping_ok "$1" "$2" 5)
 	grep ' bytes from ' <<<"$out" | head -n 1
 	n_reply=$(grep -c ' bytes from ' <<<"$out") || true
 	n_63=$(grep -c ' bytes from .* ttl=63 ' <<<"$out") || true
@@ -63,7 +51,7 @@ ping_across() {
 }
 
 # 1. h1 pings the router's address; h1's ARP request is answered by ixyd with p0's MAC.
-ping_ok "$VM_NS_H1" $R1 3 >/dev/null
+vm_ping_ok "$VM_NS_H1" $R1 3 >/dev/null
 neigh_is "$VM_NS_H1" $R1 $VM_MAC_A
 # 2. h1 pings h2 across the router before h2 has said a word: ixyd must resolve 10.99.2.2 by
 # its own ARP request from 10.99.2.1 with p1's MAC (h2's kernel learns the router from it).
@@ -71,7 +59,7 @@ ping_across "$VM_NS_H1" $VM_IP2
 neigh_is "$VM_NS_H2" $R2 $VM_MAC_B
 # 3. The other way, and h2 to the router's address on its side.
 ping_across "$VM_NS_H2" $VM_IP1
-ping_ok "$VM_NS_H2" $R2 3 >/dev/null
+vm_ping_ok "$VM_NS_H2" $R2 3 >/dev/null
 vm_log "ok: both hosts ping the router's address on their side"
 for ns_ip in "$VM_NS_H1 $R1" "$VM_NS_H2 $R2"; do
 	read -r ns gw <<<"$ns_ip"

@@ -491,10 +491,15 @@ vm_send() {
 		vm_fail "cannot write '$1' to the guest's ttyS1"
 }
 
-# vm_step_go TAG: wait until the guest waits at step TAG, then let it start.
-vm_step_go() {
+# vm_go TAG: wait until the guest waits at TAG, then let it go on.
+vm_go() {
 	vm_wait_console "^@@IXYVM wait $1\$" 60 "step $1"
 	vm_send go
+}
+
+# vm_step_go TAG: wait until the guest waits at step TAG, then let it start.
+vm_step_go() {
+	vm_go "$1"
 	vm_wait_console "^@@IXYVM start $1\$" 10 "step $1"
 }
 
@@ -593,6 +598,18 @@ vm_prog_stop() {
 		vm_fail "step $1: exit status $rc after 'stop', expected 0"
 	fi
 	vm_log "step $1 stopped, exit status 0"
+}
+
+# vm_ping_ok NS DEST COUNT: COUNT pings from NS to DEST, every one answered; prints ping's output.
+vm_ping_ok() {
+	local ns=$1 dest=$2 count=$3 out
+	vm_log "ping $dest from $ns"
+	if ! out=$(ip netns exec "$ns" ping -n -c "$count" -i 0.2 -W 3 "$dest" 2>&1); then
+		echo "$out" >&2
+		vm_fail "ping from $ns to $dest failed"
+	fi
+	echo "$out"
+	grep -q ' 0% packet loss' <<<"$out" || vm_fail "ping from $ns to $dest lost packets: $out"
 }
 
 # vm_mac NS IFACE: an interface's MAC address.
