@@ -38,6 +38,14 @@ else
 	echo "FAIL good config rejected: $out"
 	failures=$((failures + 1))
 fi
+# A host route has no host bits: /32 must pass (mask_of(32) once shifted by 32, undefined).
+echo "$good" | sed 's|10.9.0.0/16|10.9.0.5/32|' >"$dir/host_route.json"
+if out=$("$IXYD" --config "$dir/host_route.json" --check 2>&1); then
+	echo "ok   host_route: $out"
+else
+	echo "FAIL a /32 route rejected: $out"
+	failures=$((failures + 1))
+fi
 expect host_bits 's|10.9.0.0/16|10.9.0.1/16|' 'config: routes[0].prefix: host bits set in 10.9.0.1/16'
 expect via_off_link 's|"via": "10.2.0.2"|"via": "10.5.0.2"|' 'config: routes[0].via: 10.5.0.2 is on no connected subnet'
 expect unknown_bridge_port 's|"p3"\]|"p9"]|' 'config: bridges[0].ports[1]: no port named "p9"'

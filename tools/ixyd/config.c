@@ -279,7 +279,7 @@ static size_t collect_addrs(const struct ixyd_config *cfg, struct addr_ref *refs
 
 static uint32_t mask_of(uint8_t len)
 {
-	return len == 0 ? 0 : ~(UINT32_MAX >> len) & UINT32_MAX;
+	return len == 0 ? 0 : UINT32_MAX << (32 - len); /* len 0 would shift by 32: undefined */
 }
 
 static int check_subnets(struct ctx *c, const struct ixyd_config *cfg, struct addr_ref *refs,
