@@ -1,9 +1,11 @@
 #!/bin/bash
 # vm_refuse_kernel_link: the driver refuses a device whose kernel interface is up and carries an
 # address or a route (the machine's own link), with a message naming it and a non-zero exit,
-# and leaves that interface as it was; it takes a device whose kernel interface is down
-# (unbinding the kernel driver itself); and --force takes even a device in use. The guest loads
-# its kernel's virtio_pci and virtio_net modules to have such interfaces (see guest/force.sh).
+# and leaves that interface as it was, and the other device too: a free device named before the
+# refused one is still bound to its kernel driver afterwards (ixy-fwd checks both before it
+# touches either). It takes a device whose kernel interface is down (unbinding the kernel driver
+# itself), and --force takes even a device in use. The guest loads its kernel's virtio_pci and
+# virtio_net modules to have such interfaces (see guest/force.sh).
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -50,6 +52,20 @@ vm_check_eq "before step 2: $VM_PCI_B" "$(note_value "state before-route")" \
 expect_refusal refuse-route $VM_PCI_B "$ib"
 vm_check_eq "after the refusal, $VM_PCI_B still" "$(note_value "state after-route")" \
 	"driver=virtio-pci iface=$ib addr=0 route=1"
+# A was checked first and is free: it must not have been unbound before B was found in use.
+vm_check_eq "after the refusal of $VM_PCI_B, the free $VM_PCI_A still" \
+	"$(note_value "state after-route-a")" "driver=virtio-pci iface=$ia addr=0 route=0"
+
+vm_wait_console '^@@IXYVM note state before-addr-b-a ' 30 "step 2b setup"
+vm_check_eq "before step 2b: $VM_PCI_B" "$(note_value "state before-addr-b")" \
+	"driver=virtio-pci iface=$ib addr=1 route=2"
+vm_check_eq "before step 2b: $VM_PCI_A" "$(note_value "state before-addr-b-a")" \
+	"driver=virtio-pci iface=$ia addr=0 route=0"
+expect_refusal refuse-addr-b $VM_PCI_B "$ib"
+vm_check_eq "after the refusal, $VM_PCI_B still" "$(note_value "state after-addr-b")" \
+	"driver=virtio-pci iface=$ib addr=1 route=2"
+vm_check_eq "after the refusal of $VM_PCI_B, the free $VM_PCI_A still" \
+	"$(note_value "state after-addr-b-a")" "driver=virtio-pci iface=$ia addr=0 route=0"
 
 rc=$(vm_wait_end take-down 60)
 vm_log "take-down: exit $rc, stderr: $(vm_stderr take-down)"

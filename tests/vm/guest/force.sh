@@ -1,7 +1,8 @@
 #!/bin/sh
 # Guest part of vm_refuse_kernel_link: the guest kernel's own virtio-net driver takes both
 # devices; ixy-fwd must refuse a device whose interface is up with an address or a route, leave
-# that interface alone, take devices whose interfaces are down, and take anything with --force.
+# that interface and the other device alone, take devices whose interfaces are down, and take
+# anything with --force.
 A=0000:00:04.0
 B=0000:00:05.0
 
@@ -36,8 +37,19 @@ ip route add 10.99.8.0/24 dev "$IB"
 state before-route $B
 ixyvm_run refuse-route ixy-fwd --seconds 3 $A $B
 state after-route $B
+state after-route-a $A
+
+# 2b. B up with an address as well; A down and bound, free to take: refused because of B, and
+# A must still be bound afterwards (every device is checked before any is touched).
+ip addr add 10.99.7.1/24 dev "$IB"
+state before-addr-b $B
+state before-addr-b-a $A
+ixyvm_run refuse-addr-b ixy-fwd --seconds 3 $A $B
+state after-addr-b $B
+state after-addr-b-a $A
 
 # 3. Both down, no addresses, still bound to virtio-pci: taken, the kernel driver unbound.
+ip addr flush dev "$IB"
 ip route del 10.99.8.0/24 dev "$IB"
 ip link set "$IB" down
 ixyvm_run take-down ixy-fwd --seconds 2 $A $B
