@@ -16,50 +16,56 @@
 
 #define DIR_SLOTS (1u << LPM4_DIR_BITS)
 #define SLOT_SHIFT (32 - LPM4_DIR_BITS) /* addr >> SLOT_SHIFT = dir index */
-#define SHORT_MAX_LEN LPM4_DIR_BITS     /* routes up to /18 live in dir, longer ones in subtrees */
+#define SHORT_MAX_LEN LPM4_DIR_BITS     /* routes up to /19 live in dir, longer ones in subtrees */
 #define LEN_NONE 0xffu                  /* slot_best_len: no covering short route */
-#define LEAF(nh) (((uint64_t)(nh) << 1) | 1)
+#define LEAF(nh) ((uint64_t)(nh) << 32) /* a dir entry for a /19 with one answer: leafvec 0 */
+#define L1_OFF LPM4_DIR_BITS            /* first address bit of the level-1 node */
+#define L2_OFF (L1_OFF + LPM4_L1_BITS)  /* ... of level 2 (24); level 3 starts at 30 */
 
-/* Worst case for one /18 subtree: a root, 64 children, 64*64 grandchildren (3 levels cover the
- * remaining 14 bits), each with up to 64 leaves. */
-#define MAX_NODES (1u + 64u + 64u * 64u)
-#define MAX_LEAVES (64u * MAX_NODES)
+/* Worst case for one /19 block, in 4-byte units: 32 level-1 leaves; 32 children of a 2-unit
+ * leafvec and 64 leaves; under each child 64 grandchildren (bits 30-31 padded to 6 bits, so at
+ * most 4 runs) of 2 + 4 units. */
+#define L3_MAX_UNITS (2u + 4u)
+#define L2_MAX_UNITS (2u + 64u + 64u * L3_MAX_UNITS)
+#define MAX_BLOCK_UNITS (32u + 32u * L2_MAX_UNITS)
+static_assert(MAX_BLOCK_UNITS <= ARENA_MAX_UNITS, "the arena serves every block");
+static_assert(L2_OFF + 2 * LPM4_STRIDE_BITS >= 32, "three levels below the dir cover /32");
 
-/* One route longer than /18, kept in its /18 slot's array. */
+/* One route longer than /19, kept in its /19 slot's array. */
 struct route {
 	uint32_t prefix;
 	uint32_t nh;
 	uint8_t len;
 };
 
-/* The routes under one /18, sorted by (prefix, len): nested prefixes then come shortest first,
- * and the routes under any child node form one contiguous run. */
+/* The routes under one /19, sorted by (prefix, len): nested prefixes then come shortest first,
+ * and the routes under any child node are one contiguous run. */
 struct slot_routes {
 	uint32_t count;
 	uint32_t cap;
-	uint32_t block_bytes; /* size of the published block (0 if none) */
+	uint32_t block_units; /* size of the published block in pool units (0 if none) */
 	uint16_t block_nodes;
-	uint32_t block_leaves;
+	uint16_t block_leaves;
 	struct route r[];
 };
 
 /* The authoritative route set plus what was derived from it. Readers never see this. */
 struct lpm4_ctl {
 	uint64_t *dir;               /* the dir these routes are published in */
-	struct slot_routes **slots;  /* [DIR_SLOTS]: routes longer than /18, or NULL */
-	uint32_t *short_nh;          /* routes /0../18, direct-indexed: short_nh[short_index()] */
+	struct slot_routes **slots;  /* [DIR_SLOTS]: routes longer than /19, or NULL */
+	uint32_t *short_nh;          /* routes /0../19, direct-indexed: short_nh[short_index()] */
 	uint32_t *slot_best_nh;      /* [DIR_SLOTS]: longest short route covering the slot */
 	uint8_t *slot_best_len;      /* [DIR_SLOTS]: its length, LEN_NONE if none */
 	size_t routes;
-	size_t subtrees, nodes, leaves, block_bytes, slot_bytes;
+	size_t subtrees, nodes, leaves, slot_bytes;
 };
 
-/* Scratch space for building one subtree before it is copied into its exact-size block. */
+/* Scratch space for building one block before it is copied into the pool. */
 struct builder {
-	struct lpm4_node *nodes;
-	uint32_t *leaves;
-	uint32_t n_nodes;
-	uint32_t n_leaves;
+	uint32_t *u;     /* MAX_BLOCK_UNITS */
+	uint32_t n;      /* units used */
+	uint32_t nodes;  /* level-1 node included */
+	uint32_t leaves;
 };
 
 struct lpm4_impl {
@@ -67,7 +73,7 @@ struct lpm4_impl {
 	struct nexthop_table *nht;
 	struct lpm4_ctl *ctl;
 	struct builder b;
-	struct lpm4_arena arena; /* every subtree block */
+	struct lpm4_arena arena; /* every block; pub.pool is its base */
 	struct rcu_retire_list retire;
 };
 
@@ -81,12 +87,12 @@ static uint32_t prefix_mask(unsigned len)
 	return len ? ~0u << (32 - len) : 0; /* len 0 would shift by 32: undefined */
 }
 
-/* short_nh holds the 2^len possible /len prefixes of each length 0..18 back to back. */
+/* short_nh holds the 2^len possible /len prefixes of each length 0..19 back to back. */
 static size_t short_index(uint32_t prefix, unsigned len)
 {
 	return ((size_t)1 << len) - 1 + (len ? prefix >> (32 - len) : 0);
 }
-#define SHORT_ENTRIES ((size_t)2 << SHORT_MAX_LEN) /* sum of 2^len for len 0..18, plus one */
+#define SHORT_ENTRIES ((size_t)2 << SHORT_MAX_LEN) /* sum of 2^len for len 0..19, plus one */
 
 static int check_prefix(uint32_t prefix, uint8_t len)
 {
@@ -95,111 +101,120 @@ static int check_prefix(uint32_t prefix, uint8_t len)
 	return 0;
 }
 
-/* ---- building one subtree ---------------------------------------------------------------- */
+/* ---- building one block -------------------------------------------------------------------- */
 
-/* The 6-bit slot index of prefix in a node whose stride starts at address bit off. */
-static unsigned slot_of(uint32_t prefix, unsigned off)
+/* The slot index of prefix in a node of 2^bits slots whose stride starts at address bit off
+ * (bits past 32 read as zero: the last level is padded). */
+static unsigned slot_of(uint32_t prefix, unsigned off, unsigned bits)
 {
-	return (unsigned)((((uint64_t)prefix << 32) >> (64 - LPM4_STRIDE_BITS - off)) & 63);
+	return (unsigned)((((uint64_t)prefix << 32) >> (64 - bits - off)) & ((1u << bits) - 1));
 }
 
 /*
- * Build node idx for the routes r[0..n) (sorted by prefix, len), whose stride starts at bit off,
- * where addresses no route covers resolve to def. Painting in sorted order leaves each slot with
- * its longest match: all routes covering a point are nested, and nested routes sort shortest
- * first. Recursion depth is at most three (off = 18, 24, 30).
+ * Build a node of 2^bits slots for the routes r[0..n) (sorted by prefix, len) whose stride starts
+ * at address bit off, where addresses no route covers resolve to def. Its leaves go to
+ * b->u[b->n...], its children after them; returns its leafvec (the caller stores it: in the dir
+ * entry for level 1, in front of the leaves below that).
+ *
+ * Painting in sorted order leaves each slot with its longest match: all routes covering a point
+ * are nested, and nested routes sort shortest first. Routes that cover the whole node (possible
+ * below level 1) sort first and are already def. Recursion depth is at most three.
  */
-static void build_node(struct builder *b, uint32_t idx, const struct route *r, size_t n,
-		       unsigned off, uint32_t def)
+static uint64_t build_node(struct builder *b, const struct route *r, size_t n, unsigned off,
+			   unsigned bits, uint32_t def)
 {
+	unsigned slots = 1u << bits;
 	uint32_t val[64];
 	uint64_t internal = 0;
 
-	for (unsigned v = 0; v < 64; v++)
+	for (unsigned v = 0; v < slots; v++)
 		val[v] = def;
 	/* 1. Paint routes that end in this node, note slots that need a child. */
 	for (size_t i = 0; i < n; i++) {
-		if (r[i].len <= off) {
-			for (unsigned v = 0; v < 64; v++)
-				val[v] = r[i].nh;
-		} else if (r[i].len <= off + LPM4_STRIDE_BITS) {
-			unsigned v = slot_of(r[i].prefix, off);
-			unsigned cnt = 1u << (off + LPM4_STRIDE_BITS - r[i].len);
+		if (r[i].len <= off)
+			continue;
+		unsigned v = slot_of(r[i].prefix, off, bits);
+		if (r[i].len <= off + bits) {
+			unsigned cnt = 1u << (off + bits - r[i].len);
 			for (unsigned k = 0; k < cnt; k++)
 				val[v + k] = r[i].nh;
 		} else {
-			internal |= 1ull << slot_of(r[i].prefix, off);
+			internal |= 1ull << v;
 		}
 	}
 
-	/* 2. Emit the leaves of the non-child slots, one per run of equal values. */
-	struct lpm4_node *node = &b->nodes[idx];
+	/* 2. One leaf per run of equal values; a child slot is a run of its own (its leaf is
+	 * filled in step 3). */
+	uint32_t first = b->n, at = b->n;
 	uint64_t leafvec = 0;
-	uint32_t leaf_start = b->n_leaves;
-	bool have = false;
-	uint32_t last = 0;
-	for (unsigned v = 0; v < 64; v++) {
-		if (internal & (1ull << v))
-			continue;
-		if (!have || val[v] != last) {
-			leafvec |= 1ull << v;
-			b->leaves[b->n_leaves++] = val[v];
-			last = val[v];
-			have = true;
+	for (unsigned v = 0; v < slots; v++) {
+		uint64_t bit = 1ull << v;
+		if (v == 0 || ((internal | internal << 1) & bit) || val[v] != val[v - 1]) {
+			leafvec |= bit;
+			b->u[at++] = val[v];
 		}
 	}
-	uint32_t child_start = b->n_nodes;
-	b->n_nodes += (uint32_t)__builtin_popcountll(internal);
-	node->vector = internal;
-	node->leafvec = leafvec;
-	node->child_base = child_start - 1; /* the lookup adds popcount(... bits 0..v) >= 1 */
-	node->leaf_base = leaf_start - 1;   /* rebased past the nodes in finish_block() */
+	b->leaves += at - first;
+	b->nodes++;
+	b->n = ALIGN_UP(at, 2u); /* child nodes start with a 64-bit leafvec */
+	if (b->n != at)
+		b->u[at] = 0; /* padding: defined bytes, so equal route sets give equal blocks */
 
-	/* 3. Children, in slot order; their routes are contiguous runs of r. */
-	uint32_t child = child_start;
+	/* 3. Children, in slot order: | leafvec lo | leafvec hi | leaves ... |. Their routes are
+	 * contiguous runs of r. */
 	for (size_t i = 0; i < n;) {
-		unsigned v = slot_of(r[i].prefix, off);
+		unsigned v = slot_of(r[i].prefix, off, bits);
 		size_t j = i + 1;
-		while (j < n && slot_of(r[j].prefix, off) == v)
+		while (j < n && slot_of(r[j].prefix, off, bits) == v)
 			j++;
-		if (internal & (1ull << v))
-			build_node(b, child++, r + i, j - i, off + LPM4_STRIDE_BITS, val[v]);
+		if (internal & (1ull << v)) {
+			uint32_t node = b->n;
+			b->n += 2;
+			uint64_t lv = build_node(b, r + i, j - i, off + bits, LPM4_STRIDE_BITS, val[v]);
+			b->u[node] = (uint32_t)lv;
+			b->u[node + 1] = (uint32_t)(lv >> 32);
+			b->u[first + lpm4_rank_(leafvec, v) - 1] = LPM4_CHILD_BIT | node;
+		}
 		i = j;
 	}
+	return leafvec;
 }
 
-/* What a slot will publish: a leaf entry, or a new block with its size and counts. */
+/* What a slot will publish: a dir entry, and for a block its pool index, size and counts. */
 struct slot_update {
 	uint64_t entry;
-	uint32_t bytes;
+	uint32_t idx; /* 0: no block (entry is LEAF()) */
+	uint32_t units;
 	uint32_t nodes;
 	uint32_t leaves;
 };
 
-/* Build the subtree for one slot's routes into a new block (described in *u). Returns the block,
- * or NULL on ENOMEM. */
-static void *build_block(struct builder *b, struct lpm4_arena *arena,
-			 const struct slot_routes *sr, uint32_t def, struct slot_update *u)
+/* Build what one /19 publishes for its routes sr[0..count) under the covering next hop def:
+ * a block in the pool, or a plain LEAF() when the whole /19 turns out to have one answer.
+ * 0, or -ENOMEM. */
+static int build_block(struct builder *b, struct lpm4_arena *arena, const struct slot_routes *sr,
+		       uint32_t def, struct slot_update *u)
 {
-	b->n_nodes = 1;
-	b->n_leaves = 0;
-	build_node(b, 0, sr->r, sr->count, LPM4_DIR_BITS, def);
+	b->n = b->nodes = b->leaves = 0;
+	uint64_t leafvec = build_node(b, sr->r, sr->count, L1_OFF, LPM4_L1_BITS, def);
+	if (leafvec == 1 && !lpm4_is_child_(b->u[0])) { /* one run, no child: no block needed */
+		*u = (struct slot_update){.entry = LEAF(b->u[0])};
+		return 0;
+	}
+	uint32_t idx = lpm4_arena_alloc(arena, b->n);
+	if (!idx)
+		return -ENOMEM;
+	memcpy(arena->base + idx, b->u, b->n * sizeof(uint32_t));
+	/* Stored minus one: the lookup adds popcount(leafvec & bits 0..v), which is >= 1. */
+	*u = (struct slot_update){.entry = ((uint64_t)(idx - 1) << 32) | leafvec, .idx = idx,
+				  .units = b->n, .nodes = b->nodes, .leaves = b->leaves};
+	return 0;
+}
 
-	size_t node_bytes = b->n_nodes * sizeof(struct lpm4_node);
-	size_t bytes = node_bytes + b->n_leaves * sizeof(uint32_t);
-	uint32_t rebase = (uint32_t)(node_bytes / sizeof(uint32_t));
-	for (uint32_t i = 0; i < b->n_nodes; i++)
-		b->nodes[i].leaf_base += rebase;
-	char *blk = lpm4_arena_alloc(arena, bytes);
-	if (!blk)
-		return NULL;
-	memcpy(blk, b->nodes, node_bytes);
-	memcpy(blk + node_bytes, b->leaves, b->n_leaves * sizeof(uint32_t));
-	u->entry = (uint64_t)(uintptr_t)blk;
-	u->bytes = (uint32_t)bytes;
-	u->nodes = b->n_nodes;
-	u->leaves = b->n_leaves;
-	return blk;
+/* The block behind a published dir entry, or 0 for a LEAF(). */
+static uint32_t entry_block(uint64_t entry)
+{
+	return (uint32_t)entry ? (uint32_t)(entry >> 32) + 1 : 0;
 }
 
 /* ---- control state ------------------------------------------------------------------------- */
@@ -210,8 +225,8 @@ static uint64_t *dir_alloc(void)
 	uint64_t *dir = aligned_alloc(2u << 20, bytes);
 	if (!dir)
 		return NULL;
-	/* 2 MiB, 2 MiB aligned: one huge page if THP is in madvise mode, saving ~512 TLB entries
-	 * on random lookups. Advisory: failure is harmless. */
+	/* 4 MiB, 2 MiB aligned: two huge pages if THP is in madvise mode, saving ~1000 TLB
+	 * entries on random lookups. Advisory: failure is harmless. */
 	(void)madvise(dir, bytes, MADV_HUGEPAGE);
 	return dir;
 }
@@ -263,18 +278,18 @@ static void ctl_put_nexthops(struct lpm4_ctl *c, struct nexthop_table *nht)
 	}
 }
 
-static void arena_free_cb(void *arena, void *ptr, size_t bytes)
+/* rcu_retire() callback: ptr is a block's first unit in the pool. */
+static void arena_free_cb(void *ctx, void *ptr, size_t bytes)
 {
-	lpm4_arena_free(arena, ptr, bytes);
+	struct lpm4_arena *a = ctx;
+	lpm4_arena_free(a, (uint32_t)((uint32_t *)ptr - a->base),
+			(uint32_t)(bytes / sizeof(uint32_t)));
 }
 
-static void retire_block(struct lpm4_impl *l, uint64_t entry, size_t bytes)
+static void retire_block(struct lpm4_impl *l, uint32_t idx, uint32_t units)
 {
-	if (entry & 1)
-		return;
-	rcu_retire(&l->retire, (void *)(uintptr_t)entry, bytes, arena_free_cb, &l->arena);
-	if (rcu_retire_pending_bytes(&l->retire) >= LPM4_RETIRE_FLUSH_BYTES)
-		rcu_retire_flush(&l->retire);
+	rcu_retire(&l->retire, l->arena.base + idx, units * sizeof(uint32_t), arena_free_cb,
+		   &l->arena);
 }
 
 static void set_dir_entry(uint64_t *dir, uint32_t slot, uint64_t entry)
@@ -296,15 +311,14 @@ static int slot_prepare(struct lpm4_impl *l, uint32_t slot, struct slot_update *
 	const struct slot_routes *sr = c->slots[slot];
 
 	*u = (struct slot_update){.entry = LEAF(c->slot_best_nh[slot])};
-	if (sr && sr->count > 0 && !build_block(&l->b, &l->arena, sr, c->slot_best_nh[slot], u))
-		return -ENOMEM;
+	if (sr && sr->count > 0)
+		return build_block(&l->b, &l->arena, sr, c->slot_best_nh[slot], u);
 	return 0;
 }
 
 static void slot_abort(struct lpm4_impl *l, const struct slot_update *u)
 {
-	if (!(u->entry & 1))
-		lpm4_arena_free(&l->arena, (void *)(uintptr_t)u->entry, u->bytes);
+	lpm4_arena_free(&l->arena, u->idx, u->units);
 }
 
 /* Publish a prepared slot and retire what it replaces. Cannot fail. */
@@ -312,34 +326,34 @@ static void slot_commit(struct lpm4_impl *l, uint32_t slot, const struct slot_up
 {
 	struct lpm4_ctl *c = l->ctl;
 	struct slot_routes *sr = c->slots[slot];
-	uint64_t old = c->dir[slot];
+	uint32_t old = entry_block(c->dir[slot]);
 
 	set_dir_entry(c->dir, slot, u->entry);
-	if (!(old & 1)) {
+	if (old) {
 		/* A slot with a block always has its slot_routes: it is freed only when empty, after
 		 * its block was replaced by a leaf. */
 		c->subtrees--;
 		c->nodes -= sr->block_nodes;
 		c->leaves -= sr->block_leaves;
-		c->block_bytes -= sr->block_bytes;
-		retire_block(l, old, sr->block_bytes);
+		retire_block(l, old, sr->block_units);
 	}
-	if (!(u->entry & 1)) {
+	if (u->idx) {
 		c->subtrees++;
 		c->nodes += u->nodes;
 		c->leaves += u->leaves;
-		c->block_bytes += u->bytes;
 	}
 	if (sr) {
-		sr->block_bytes = u->bytes;
+		sr->block_units = u->units;
 		sr->block_nodes = (uint16_t)u->nodes;
-		sr->block_leaves = u->leaves;
+		sr->block_leaves = (uint16_t)u->leaves;
 		if (sr->count == 0) {
 			c->slot_bytes -= sizeof(*sr) + sr->cap * sizeof(sr->r[0]);
 			free(sr);
 			c->slots[slot] = NULL;
 		}
 	}
+	if (rcu_retire_pending_bytes(&l->retire) >= LPM4_RETIRE_FLUSH_BYTES)
+		rcu_retire_flush(&l->retire);
 }
 
 /* ---- create / free ------------------------------------------------------------------------- */
@@ -351,9 +365,8 @@ struct lpm4 *lpm4_create(struct nexthop_table *nht)
 		goto err;
 	l->nht = nht;
 	l->retire = (struct rcu_retire_list)RCU_RETIRE_LIST_INIT;
-	l->b.nodes = malloc(MAX_NODES * sizeof(*l->b.nodes));
-	l->b.leaves = malloc(MAX_LEAVES * sizeof(*l->b.leaves));
-	if (!l->b.nodes || !l->b.leaves)
+	l->b.u = malloc(MAX_BLOCK_UNITS * sizeof(*l->b.u));
+	if (!l->b.u || lpm4_arena_init(&l->arena) < 0)
 		goto err_free;
 	l->ctl = ctl_create();
 	if (!l->ctl)
@@ -363,7 +376,8 @@ struct lpm4 *lpm4_create(struct nexthop_table *nht)
 		goto err_free;
 	for (uint32_t s = 0; s < DIR_SLOTS; s++)
 		l->ctl->dir[s] = LEAF(LPM4_NH_NONE);
-	l->pub.dir = l->ctl->dir; /* not shared yet: a plain store is enough */
+	l->pub.dir = l->ctl->dir; /* not shared yet: plain stores are enough */
+	l->pub.pool = l->arena.base;
 	return &l->pub;
 
 err_free:
@@ -378,10 +392,11 @@ static void dir_free_now(struct lpm4_impl *l, struct lpm4_ctl *c)
 {
 	if (!c->dir)
 		return;
-	for (uint32_t s = 0; s < DIR_SLOTS; s++)
-		if (!(c->dir[s] & 1))
-			lpm4_arena_free(&l->arena, (void *)(uintptr_t)c->dir[s],
-					c->slots[s]->block_bytes);
+	for (uint32_t s = 0; s < DIR_SLOTS; s++) {
+		uint32_t idx = entry_block(c->dir[s]);
+		if (idx)
+			lpm4_arena_free(&l->arena, idx, c->slots[s]->block_units);
+	}
 	free(c->dir);
 	c->dir = NULL;
 }
@@ -398,8 +413,7 @@ void lpm4_free(struct lpm4 *lpm)
 	}
 	rcu_retire_destroy(&l->retire); /* no readers any more: the caller guarantees it */
 	lpm4_arena_destroy(&l->arena);
-	free(l->b.leaves);
-	free(l->b.nodes);
+	free(l->b.u);
 	free(l);
 }
 
@@ -449,7 +463,7 @@ static int slot_reserve(struct lpm4_ctl *c, uint32_t s)
 	return 0;
 }
 
-/* Add or change a route longer than /18: it lives in exactly one slot. */
+/* Add or change a route longer than /19: it lives in exactly one slot. */
 static int add_long(struct lpm4_impl *l, uint32_t prefix, uint8_t len, uint32_t nh)
 {
 	struct lpm4_ctl *c = l->ctl;
@@ -513,7 +527,7 @@ static int delete_long(struct lpm4_impl *l, uint32_t prefix, uint8_t len)
 }
 
 /*
- * A route of /18 or shorter changes the covering short route of the slots [first, first+count)
+ * A route of /19 or shorter changes the covering short route of the slots [first, first+count)
  * whose current best has length best_len_max or less. Set their best to (nh, len), rebuild them
  * and publish all of them, or none on -ENOMEM (the caller's short_nh change is then undone by the
  * caller). match_exact: only slots whose best length is exactly best_len_max (for deletes).
@@ -818,16 +832,17 @@ static int ctl_fill(struct lpm4_impl *l, struct lpm4_ctl *c, const struct route 
 			continue;
 		}
 		struct slot_update u;
-		if (!build_block(&l->b, &l->arena, sr, c->slot_best_nh[s], &u))
+		if (build_block(&l->b, &l->arena, sr, c->slot_best_nh[s], &u) < 0)
 			return -ENOMEM;
 		c->dir[s] = u.entry;
-		sr->block_bytes = u.bytes;
+		sr->block_units = u.units;
 		sr->block_nodes = (uint16_t)u.nodes;
-		sr->block_leaves = u.leaves;
-		c->subtrees++;
-		c->nodes += u.nodes;
-		c->leaves += u.leaves;
-		c->block_bytes += u.bytes;
+		sr->block_leaves = (uint16_t)u.leaves;
+		if (u.idx) {
+			c->subtrees++;
+			c->nodes += u.nodes;
+			c->leaves += u.leaves;
+		}
 	}
 	return 0;
 }
@@ -869,7 +884,8 @@ int lpm4_replace_all(struct lpm4 *lpm, const struct lpm4_route *routes, size_t n
 	c->dir = dir_alloc();
 	if (!c->dir)
 		goto err;
-	memset(c->dir, 0xff, DIR_SLOTS * sizeof(*c->dir)); /* all leaves, for a clean unwind */
+	for (uint32_t s = 0; s < DIR_SLOTS; s++)
+		c->dir[s] = LEAF(LPM4_NH_NONE); /* no blocks yet, for a clean unwind */
 	if (ctl_fill(l, c, r, kept) < 0)
 		goto err;
 	for (size_t i = 0; i < kept; i++)
@@ -882,10 +898,11 @@ int lpm4_replace_all(struct lpm4 *lpm, const struct lpm4_route *routes, size_t n
 	l->ctl = c;
 
 	/* 5. Retire the old dir and its blocks; the old route set is ours alone. */
-	for (uint32_t s = 0; s < DIR_SLOTS; s++)
-		if (!(old->dir[s] & 1))
-			rcu_retire(&l->retire, (void *)(uintptr_t)old->dir[s],
-				   old->slots[s]->block_bytes, arena_free_cb, &l->arena);
+	for (uint32_t s = 0; s < DIR_SLOTS; s++) {
+		uint32_t idx = entry_block(old->dir[s]);
+		if (idx)
+			retire_block(l, idx, old->slots[s]->block_units);
+	}
 	rcu_retire(&l->retire, old->dir, DIR_SLOTS * sizeof(uint64_t), NULL, NULL);
 	old->dir = NULL;
 	ctl_put_nexthops(old, l->nht);
@@ -905,65 +922,63 @@ err:
 
 /* ---- lookups and queries ------------------------------------------------------------------- */
 
+/* c ? a : b, with a conditional move. GCC compiles the ?: of two addresses in
+ * lpm4_lookup_batch() to a branch, which mispredicts on a mix of addresses (half of them resolve
+ * in the dir, half in the pool). */
+static inline uintptr_t select_nonzero(uint32_t c, uintptr_t a, uintptr_t b)
+{
+	__asm__("test %k1, %k1\n\tcmovz %2, %0" : "+r"(a) : "r"(c), "r"(b) : "cc");
+	return a;
+}
+
 /*
- * Batch lookup, in stages so that each stage's cache misses overlap across the batch and the
- * branches stay predictable whatever the mix of addresses:
+ * Batch lookup, in stages so that each stage's cache misses overlap across the chunk and no
+ * branch depends on the mix of addresses:
  *   1. prefetch every dir entry;
- *   2. load the entries; leaves are final (written unconditionally), the rest go to a list of
- *      subtree walks (appended without a branch) whose root node is prefetched;
- *   3. one node step for each walk: the leaf's address, or "deeper" (rare), prefetched;
- *   4. read the leaves; the rare deeper walks finish with the generic resolver.
+ *   2. load the entries (load 1) and compute where each answer is: the level-1 leaf in the pool,
+ *      or, for a /19 with one answer, the output slot itself, which receives the entry's next
+ *      hop now (a conditional move, not a branch); prefetch that address;
+ *   3. read every answer (load 2). A child reference (a /25 or longer route under the slot,
+ *      rare: well predicted) is finished by lpm4_descend_(); for it the output slot still holds
+ *      the entry's block index from step 2.
  */
 unsigned lpm4_lookup_batch(const struct lpm4 *lpm, const uint32_t *addrs, uint32_t *nh,
 			   unsigned n)
 {
 	/* Acquire pairs with the release store in lpm4_replace_all(). */
 	const uint64_t *dir = __atomic_load_n(&lpm->dir, __ATOMIC_ACQUIRE);
+	const uint32_t *pool = lpm->pool;
 	unsigned found = 0;
 
 	while (n > 0) {
 		unsigned m = n < LPM4_BATCH_MAX ? n : LPM4_BATCH_MAX;
-		uint64_t entry[LPM4_BATCH_MAX];
 		const uint32_t *leaf[LPM4_BATCH_MAX];
-		uint8_t walk[LPM4_BATCH_MAX];
-		unsigned n_walk = 0;
 
 		/* 1. */
 		for (unsigned i = 0; i < m; i++)
 			__builtin_prefetch(&dir[addrs[i] >> SLOT_SHIFT]);
 		/* 2. Acquire pairs with set_dir_entry(): the block behind the entry is complete. */
 		for (unsigned i = 0; i < m; i++) {
-			uint64_t e = __atomic_load_n(&dir[addrs[i] >> SLOT_SHIFT], __ATOMIC_ACQUIRE);
-			entry[i] = e;
-			nh[i] = (uint32_t)(e >> 1); /* overwritten in step 4 if e is a block */
-			walk[n_walk] = (uint8_t)i;
-			n_walk += !(e & 1);
-			/* Prefetch the block, or harmlessly the dir entry again for a leaf. */
-			__builtin_prefetch((e & 1) ? (const void *)&dir[addrs[i] >> SLOT_SHIFT]
-						   : (const void *)(uintptr_t)e);
+			uint32_t a = addrs[i];
+			uint64_t e = __atomic_load_n(&dir[a >> SLOT_SHIFT], __ATOMIC_ACQUIRE);
+			uint32_t leafvec = (uint32_t)e, base = (uint32_t)(e >> 32);
+			/* popcount(leafvec & bits 0..v) as popcount(leafvec << (31 - v)), where
+			 * 31 - v = ~a >> 8 & 31: fewer instructions than building the mask. */
+			uint32_t rank = (uint32_t)__builtin_popcount(
+				leafvec << ((~a >> (32 - L2_OFF)) & ((1u << LPM4_L1_BITS) - 1)));
+			uintptr_t in_pool = (uintptr_t)pool + (uintptr_t)(base + rank) * sizeof(*pool);
+			nh[i] = base;
+			leaf[i] = (const uint32_t *)select_nonzero(leafvec, in_pool, (uintptr_t)&nh[i]);
+			__builtin_prefetch(leaf[i]);
 		}
 		/* 3. */
-		for (unsigned j = 0; j < n_walk; j++) {
-			unsigned i = walk[j];
-			const struct lpm4_node *blk = (const struct lpm4_node *)(uintptr_t)entry[i];
-			unsigned v = (addrs[i] >> (32 - LPM4_DIR_BITS - LPM4_STRIDE_BITS)) & 63;
-			uint64_t upto = (2ull << v) - 1;
-			if (blk->vector & (1ull << v)) {
-				leaf[j] = NULL; /* deeper than one level: step 4 walks it */
-				continue;
-			}
-			leaf[j] = (const uint32_t *)blk +
-				  (uint32_t)(blk->leaf_base +
-					     (uint32_t)__builtin_popcountll(blk->leafvec & upto));
-			__builtin_prefetch(leaf[j]);
+		for (unsigned i = 0; i < m; i++) {
+			uint32_t x = *leaf[i];
+			if (unlikely(lpm4_is_child_(x)))
+				x = lpm4_descend_(pool + nh[i] + 1, x, addrs[i]);
+			nh[i] = x;
+			found += x != LPM4_NH_NONE;
 		}
-		/* 4. */
-		for (unsigned j = 0; j < n_walk; j++) {
-			unsigned i = walk[j];
-			nh[i] = leaf[j] ? *leaf[j] : lpm4_resolve_(entry[i], addrs[i]);
-		}
-		for (unsigned i = 0; i < m; i++)
-			found += nh[i] != LPM4_NH_NONE;
 		addrs += m;
 		nh += m;
 		n -= m;
@@ -984,7 +999,7 @@ void lpm4_get_stats(const struct lpm4 *lpm, struct lpm4_stats *st)
 		.control_bytes = sizeof(*l) + sizeof(*c) + DIR_SLOTS * (sizeof(*c->slots) +
 			sizeof(*c->slot_best_nh) + sizeof(*c->slot_best_len)) +
 			SHORT_ENTRIES * sizeof(*c->short_nh) + c->slot_bytes +
-			MAX_NODES * sizeof(*l->b.nodes) + MAX_LEAVES * sizeof(*l->b.leaves),
+			MAX_BLOCK_UNITS * sizeof(*l->b.u),
 		.pending_bytes = rcu_retire_pending_bytes(&l->retire),
 	};
 }

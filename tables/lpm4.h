@@ -2,24 +2,38 @@
  * lpm4.h: IPv4 longest-prefix match for the dataplane, with single adds/deletes and bulk
  * replacement by the control thread, published to readers through RCU (rcu.h).
  *
- * Shape (a Poptrie-style multibit trie; docs/tables.md has the full story and a picture):
+ * Shape (a Poptrie-style multibit trie whose first node lives in the dir entry itself, so that an
+ * answer of /24 or shorter takes two dependent loads; docs/tables.md has the full story):
  *
- *   dir[addr >> 14]         2^18 entries of 64 bits (2 MiB): direct pointing on the top 18 bits.
- *     bit 0 = 1: a leaf, next hop = entry >> 1 (LPM4_NH_NONE: no route)
- *     bit 0 = 0: a pointer to the immutable subtree block for that /18
+ *   addr: | 19 bits: dir index | 5 bits: level 1 | 6 bits: level 2 | 2 bits (+4 zero): level 3 |
  *
- *   subtree block           [node 0 (root), node 1, ...][leaf 0, leaf 1, ...]   (one malloc)
- *     each node consumes 6 address bits (bits 18-23, 24-29, 30-31 padded with zeros, so at most
- *     three levels). For the 6-bit value v:
- *       vector bit v set:  descend to node child_base + popcount(vector & bits 0..v)
- *       otherwise:         next hop = leaf[leaf_base + popcount(leafvec & bits 0..v)]
- *     leafvec marks where a run of equal leaves starts (leaf compression), so a node whose 64
- *     slots hold one next hop stores one leaf. Bases are stored minus one to save the -1.
+ *   dir[addr >> 13]: 2^19 entries of 64 bits (4 MiB), one per /19
+ *     63               32 31                0
+ *    +-------------------+-------------------+
+ *    | next hop          | 0                 |  the whole /19 has one answer (LPM4_NH_NONE: none)
+ *    +-------------------+-------------------+
+ *    | block index - 1   | leafvec (32 bits) |  level-1 node: the /19's block in the pool
+ *    +-------------------+-------------------+
+ *      leafvec bit v (v = addr bits 19..23): a new run of equal leaves starts at slot v. Bit 0 is
+ *      always set, so leafvec == 0 tells the two kinds apart.
+ *
+ *   pool (uint32_t units, base lpm4.pool): one immutable block per /19 that needs one
+ *     block: | L1 leaves | child node | its leaves | grandchild | its leaves | ... |
+ *     leaf:  a next hop, or LPM4_CHILD_BIT | offset of a child node from the block start
+ *     child node (8-byte aligned): | leafvec lo | leafvec hi | leaf | leaf | ... |
+ *
+ *   level 1:  x = pool[(entry >> 32) + popcount(leafvec & bits 0..v)]          (load 2)
+ *   below:    node = block + (x & ~LPM4_CHILD_BIT), v = the next 6 address bits,
+ *             x = node[1 + popcount(node leafvec & bits 0..v)]      (at most two more levels)
+ *
+ * Leaf compression: a node stores one leaf per run of equal answers, so a /19 whose 32 /24s
+ * share few next hops stores few leaves; a child slot is always a run of its own.
  *
  * Publication: a block is written completely, then its dir entry is stored with release order;
  * lookups load the entry with acquire order and see either the old block or the whole new one.
  * Old blocks are freed only after a grace period. A bulk replace builds a whole new dir and swaps
- * lpm4.dir the same way. The route set the control thread edits is private to lpm4.c.
+ * lpm4.dir the same way. The pool never moves (lpm4_arena.h), so lpm4.pool is constant. The
+ * route set the control thread edits is private to lpm4.c.
  *
  * Threads: lookups from any RCU reader thread (registered, online, reporting rcu_quiescent()
  * between batches, never in the middle of one). Everything else from one control thread at a
@@ -29,27 +43,29 @@
 #define IXYD_LPM4_H
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "nexthop.h"
 
 #define LPM4_NH_NONE UINT32_MAX /* lookup result when no route matches */
-#define LPM4_DIR_BITS 18
-#define LPM4_STRIDE_BITS 6
+#define LPM4_DIR_BITS 19
+#define LPM4_L1_BITS 5          /* the level-1 node, inside the dir entry: /20 .. /24 */
+#define LPM4_STRIDE_BITS 6      /* nodes below it: /25 .. /30, then /31 .. /32 */
+#define LPM4_CHILD_BIT 0x80000000u
 #define LPM4_BATCH_MAX 64 /* batch lookups process addresses in chunks of this many */
 
-struct lpm4_node {
-	uint64_t vector;     /* bit v: slot v is a child node */
-	uint64_t leafvec;    /* bit v: a new run of leaves starts at slot v */
-	uint32_t child_base; /* index of the first child node in the block, minus one */
-	uint32_t leaf_base;  /* index of the first leaf (in uint32 units from the block start) - 1 */
-};
-static_assert(sizeof(struct lpm4_node) == 24, "node layout is part of the lookup's cache budget");
+/* Next-hop indices are below 2^24 (nexthop_table_create() allows at most 2^24 entries), so a leaf
+ * with the top bit set other than LPM4_NH_NONE (-1 as int32) is a child reference: child
+ * references are exactly the int32 values below -1. */
+#define LPM4_NH_LIMIT (1u << 24)
+static_assert(LPM4_NH_LIMIT <= LPM4_CHILD_BIT, "next hops never look like children");
 
 /* The part of the table lookups read; the route set and reclamation state are private. */
 struct lpm4 {
-	uint64_t *dir; /* RCU-published: load with acquire, never cache across rcu_quiescent() */
+	uint64_t *dir;        /* RCU-published: load with acquire, never cache across rcu_quiescent() */
+	const uint32_t *pool; /* subtree blocks; constant from lpm4_create() to lpm4_free() */
 };
 
 /* One route for bulk replacement. */
@@ -59,27 +75,31 @@ struct lpm4_route {
 	uint32_t nh;     /* an allocated next-hop index */
 };
 
-/* Resolve a loaded dir entry for addr. Internal to the lookups below. */
-static inline uint32_t lpm4_resolve_(uint64_t entry, uint32_t addr)
+/* Is leaf value x a child reference? Internal to the lookups below. */
+static inline bool lpm4_is_child_(uint32_t x)
 {
-	if (entry & 1)
-		return (uint32_t)(entry >> 1);
-	const struct lpm4_node *blk = (const struct lpm4_node *)(uintptr_t)entry;
-	const struct lpm4_node *node = blk;
+	return (int32_t)x < -1;
+}
+
+/* Index of the leaf for slot v in a node: base + popcount(leafvec & bits 0..v). v = 63 wraps
+ * (2 << 63) to zero and the mask to all ones, on purpose. Internal. */
+static inline uint32_t lpm4_rank_(uint64_t leafvec, unsigned v)
+{
+	return (uint32_t)__builtin_popcountll(leafvec & ((2ull << v) - 1));
+}
+
+/* Finish a lookup whose level-1 leaf x is a child reference into block blk. Internal. */
+static inline uint32_t lpm4_descend_(const uint32_t *blk, uint32_t x, uint32_t addr)
+{
 	uint64_t key = (uint64_t)addr << 32; /* bits beyond 32 read as zero at the last level */
-	unsigned shift = 64 - LPM4_DIR_BITS - LPM4_STRIDE_BITS;
-	for (;;) {
-		unsigned v = (unsigned)(key >> shift) & 63;
-		uint64_t upto = (2ull << v) - 1; /* bits 0..v; v = 63 wraps to all ones, on purpose */
-		if (node->vector & (1ull << v)) {
-			node = blk + (uint32_t)(node->child_base +
-						(uint32_t)__builtin_popcountll(node->vector & upto));
-			shift -= LPM4_STRIDE_BITS; /* at most three levels: the builder guarantees it */
-		} else {
-			return ((const uint32_t *)blk)[(uint32_t)(node->leaf_base +
-					(uint32_t)__builtin_popcountll(node->leafvec & upto))];
-		}
-	}
+	unsigned shift = 64 - LPM4_DIR_BITS - LPM4_L1_BITS - LPM4_STRIDE_BITS;
+	do {
+		const uint32_t *node = blk + (x & ~LPM4_CHILD_BIT);
+		uint64_t leafvec = (uint64_t)node[0] | (uint64_t)node[1] << 32;
+		x = node[1 + lpm4_rank_(leafvec, (unsigned)(key >> shift) & 63)];
+		shift -= LPM4_STRIDE_BITS; /* at most two levels: the builder guarantees it */
+	} while (lpm4_is_child_(x));
+	return x;
 }
 
 /*
@@ -89,11 +109,18 @@ static inline uint32_t lpm4_resolve_(uint64_t entry, uint32_t addr)
  */
 static inline uint32_t lpm4_lookup(const struct lpm4 *lpm, uint32_t addr)
 {
-	/* Acquire pairs with the release stores in lpm4.c (publish_dir for a bulk replace,
-	 * set_dir_entry for one /18): the dir and the block behind an entry are complete. */
+	/* Acquire pairs with the release stores in lpm4.c (lpm4_replace_all() for lpm4.dir,
+	 * set_dir_entry() for one /19): the dir and the block behind an entry are complete. */
 	const uint64_t *dir = __atomic_load_n(&lpm->dir, __ATOMIC_ACQUIRE);
 	uint64_t entry = __atomic_load_n(&dir[addr >> (32 - LPM4_DIR_BITS)], __ATOMIC_ACQUIRE);
-	return lpm4_resolve_(entry, addr);
+	uint32_t leafvec = (uint32_t)entry, base = (uint32_t)(entry >> 32);
+	if (leafvec == 0)
+		return base; /* the next hop of the whole /19 */
+	unsigned v = (addr >> (32 - LPM4_DIR_BITS - LPM4_L1_BITS)) & ((1u << LPM4_L1_BITS) - 1);
+	uint32_t x = lpm->pool[base + lpm4_rank_(leafvec, v)];
+	if (__builtin_expect(!lpm4_is_child_(x), 1))
+		return x;
+	return lpm4_descend_(lpm->pool + base + 1, x, addr);
 }
 
 /*
@@ -118,7 +145,7 @@ void lpm4_free(struct lpm4 *lpm);
 /*
  * Add prefix/len -> nh, or change the next hop of an existing prefix/len. The table takes its own
  * reference on nh (and drops the one on a replaced next hop). Readers see the change atomically per
- * /18 (or per covered /18 for shorter prefixes). Returns 0 or:
+ * /19 (or per covered /19 for shorter prefixes). Returns 0 or:
  *   -EINVAL  len > 32, or host bits set in prefix
  *   -ENOENT  nh is not an allocated next-hop index
  *   -ENOMEM  out of memory; the table is unchanged for lookups
@@ -165,7 +192,7 @@ void lpm4_sync(struct lpm4 *lpm);
 
 struct lpm4_stats {
 	size_t routes;
-	size_t subtrees;      /* /18 slots with a subtree block */
+	size_t subtrees;      /* /19 slots with a block */
 	size_t nodes;
 	size_t leaves;
 	size_t lookup_bytes;  /* what lookups touch: dir + subtree blocks, with malloc overhead */

@@ -1,78 +1,91 @@
 /* lpm4_arena.c: see lpm4_arena.h. */
 #include "lpm4_arena.h"
 
-#include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "compiler.h"
 
-static int add_chunk(struct lpm4_arena *a)
+#define UNIT_BYTES sizeof(uint32_t)
+
+static_assert(ARENA_STEP_BYTES % UNIT_BYTES == 0, "steps hold whole units");
+static_assert(ARENA_RESERVE_BYTES / UNIT_BYTES < (1ull << 31),
+	      "indices fit 31 bits (lpm4 child references use the top bit)");
+
+int lpm4_arena_init(struct lpm4_arena *a)
 {
-	if (a->n_chunks == a->cap_chunks) {
-		size_t cap = a->cap_chunks ? a->cap_chunks * 2 : 8;
-		void **chunks = realloc(a->chunks, cap * sizeof(*chunks));
-		if (!chunks)
-			return -1;
-		a->chunks = chunks;
-		a->cap_chunks = cap;
-	}
-	char *c = aligned_alloc(ARENA_CHUNK_BYTES, ARENA_CHUNK_BYTES);
-	if (!c)
-		return -1;
-	(void)madvise(c, ARENA_CHUNK_BYTES, MADV_HUGEPAGE); /* advisory */
-	a->chunks[a->n_chunks++] = c;
-	a->bump = c;
-	a->bump_end = c + ARENA_CHUNK_BYTES;
+	memset(a, 0, sizeof(*a));
+	/* PROT_NONE and MAP_NORESERVE: address space only, no memory and no commit charge until
+	 * grow() makes a step usable. One extra step of slack to align the base to 2 MiB. */
+	size_t bytes = ARENA_RESERVE_BYTES + ARENA_STEP_BYTES;
+	void *m = mmap(NULL, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return -ENOMEM;
+	a->map = m;
+	a->map_bytes = bytes;
+	a->base = (uint32_t *)ALIGN_UP((uintptr_t)m, (uintptr_t)ARENA_STEP_BYTES);
+	a->bump_units = ARENA_GRAIN_UNITS; /* index 0 means "none": never hand it out */
 	return 0;
 }
 
-void *lpm4_arena_alloc(struct lpm4_arena *a, size_t bytes)
+/* Make the next step usable. 0, or -ENOMEM. */
+static int grow(struct lpm4_arena *a)
 {
-	size_t size = ALIGN_UP(bytes, (size_t)ARENA_ALIGN);
-	if (size > ARENA_MAX_CLASS_BYTES) {
-		void *p = malloc(size);
-		if (p)
-			a->large_bytes += size;
-		return p;
-	}
-	void **head = &a->free_list[size / ARENA_ALIGN];
-	if (*head) {
-		void *p = *head;
-		memcpy(head, p, sizeof(void *)); /* next pointer kept in the free block itself */
-		return p;
-	}
-	if ((size_t)(a->bump_end - a->bump) < size && add_chunk(a) < 0)
-		return NULL;
-	void *p = a->bump;
-	a->bump += size;
-	return p;
+	size_t step_units = ARENA_STEP_BYTES / UNIT_BYTES;
+	if ((a->committed_units + step_units) * UNIT_BYTES > ARENA_RESERVE_BYTES)
+		return -ENOMEM;
+	uint32_t *p = a->base + a->committed_units;
+	if (mprotect(p, ARENA_STEP_BYTES, PROT_READ | PROT_WRITE) < 0)
+		return -ENOMEM;
+	(void)madvise(p, ARENA_STEP_BYTES, MADV_HUGEPAGE); /* advisory: failure is harmless */
+	a->committed_units += step_units;
+	return 0;
 }
 
-void lpm4_arena_free(struct lpm4_arena *a, void *p, size_t bytes)
+uint32_t lpm4_arena_alloc(struct lpm4_arena *a, uint32_t units)
 {
-	size_t size = ALIGN_UP(bytes, (size_t)ARENA_ALIGN);
-	if (!p)
-		return;
-	if (size > ARENA_MAX_CLASS_BYTES) {
-		a->large_bytes -= size;
-		free(p);
-		return;
+	assert(units > 0 && units <= ARENA_MAX_UNITS);
+	uint32_t size = ALIGN_UP(units, ARENA_GRAIN_UNITS);
+	uint32_t *head = &a->free_head[size / ARENA_GRAIN_UNITS];
+	uint32_t idx = *head;
+	if (idx) {
+		*head = a->base[idx]; /* next free block of this size, kept in the block itself */
+	} else {
+		while (a->bump_units + size > a->committed_units)
+			if (grow(a) < 0)
+				return 0;
+		idx = (uint32_t)a->bump_units;
+		a->bump_units += size;
 	}
-	void **head = &a->free_list[size / ARENA_ALIGN];
-	memcpy(p, head, sizeof(void *));
-	*head = p;
+	a->used_units += size;
+	return idx;
+}
+
+void lpm4_arena_free(struct lpm4_arena *a, uint32_t idx, uint32_t units)
+{
+	if (!idx)
+		return;
+	uint32_t size = ALIGN_UP(units, ARENA_GRAIN_UNITS);
+	uint32_t *head = &a->free_head[size / ARENA_GRAIN_UNITS];
+	a->base[idx] = *head;
+	*head = idx;
+	a->used_units -= size;
 }
 
 size_t lpm4_arena_footprint(const struct lpm4_arena *a)
 {
-	return a->n_chunks * ARENA_CHUNK_BYTES + a->large_bytes;
+	return a->committed_units * UNIT_BYTES;
+}
+
+size_t lpm4_arena_used_bytes(const struct lpm4_arena *a)
+{
+	return a->used_units * UNIT_BYTES;
 }
 
 void lpm4_arena_destroy(struct lpm4_arena *a)
 {
-	for (size_t i = 0; i < a->n_chunks; i++)
-		free(a->chunks[i]);
-	free(a->chunks);
+	if (a->map)
+		munmap(a->map, a->map_bytes);
 	memset(a, 0, sizeof(*a));
 }

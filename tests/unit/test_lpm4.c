@@ -149,6 +149,67 @@ static void test_nesting(struct nexthop_table *nht)
 	lpm4_free(lpm);
 }
 
+/*
+ * The edges of the layout (lpm4.h): a /19 dir slot whose level-1 node uses slots 0 and 31, child
+ * references in the last slot at every level (slot index 31, then 63 and 63: the rank masks wrap
+ * there), a /19 block that collapses back to a plain dir entry when its routes stop making a
+ * difference, and neighbouring /19s. Checked by single and batch lookups against the reference.
+ */
+static void test_layout_edges(struct nexthop_table *nht, uint64_t *st)
+{
+	const struct lpm4_route r[] = {
+		{ip(10, 0, 0, 0), 19, 1},     {ip(10, 0, 0, 0), 24, 2},     {ip(10, 0, 31, 0), 24, 3},
+		{ip(10, 0, 31, 252), 30, 4},  {ip(10, 0, 31, 255), 32, 5},  {ip(10, 0, 31, 254), 31, 6},
+		{ip(10, 0, 0, 0), 25, 7},     {ip(10, 0, 0, 0), 32, 8},     {ip(10, 0, 32, 0), 20, 9},
+		{ip(10, 0, 63, 255), 32, 10}, {ip(10, 0, 16, 0), 20, 11},   {ip(10, 0, 8, 0), 21, 12},
+		{ip(255, 255, 255, 255), 32, 13},
+	};
+	struct lpm4 *lpm = lpm4_create(nht);
+	struct lpm4_ref *ref = lpm4_ref_create(ARRAY_SIZE(r));
+	uint32_t probes[ARRAY_SIZE(r) * 5 + 64];
+	size_t n_probes = probe_addrs(r, ARRAY_SIZE(r), probes, ARRAY_SIZE(probes), st);
+	size_t bad = 0;
+	CHECK(lpm != NULL && ref != NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(r); i++) {
+		CHECK_EQ(lpm4_add(lpm, r[i].prefix, r[i].len, r[i].nh), 0);
+		lpm4_ref_add(ref, r[i].prefix, r[i].len, r[i].nh);
+		bad += compare(lpm, ref, probes, n_probes, "edges, adding");
+	}
+	CHECK_EQ(lpm4_lookup(lpm, ip(10, 0, 31, 255)), 5);
+	CHECK_EQ(lpm4_lookup(lpm, ip(10, 0, 31, 254)), 6);
+	CHECK_EQ(lpm4_lookup(lpm, ip(10, 0, 31, 253)), 4);
+	CHECK_EQ(lpm4_lookup(lpm, ip(10, 0, 31, 251)), 3);
+	CHECK_EQ(lpm4_lookup(lpm, ip(10, 0, 0, 0)), 8);
+	CHECK_EQ(lpm4_lookup(lpm, ip(10, 0, 0, 1)), 7);
+	CHECK_EQ(lpm4_lookup(lpm, ip(10, 0, 0, 128)), 2);
+	CHECK_EQ(lpm4_lookup(lpm, ip(10, 0, 1, 0)), 1);
+	CHECK_EQ(lpm4_lookup(lpm, ip(10, 0, 47, 254)), 9);
+	CHECK_EQ(lpm4_lookup(lpm, ip(10, 0, 63, 255)), 10);
+	CHECK_EQ(lpm4_lookup(lpm, ip(10, 0, 63, 254)), LPM4_NH_NONE);
+	for (size_t i = 0; i < ARRAY_SIZE(r); i++) {
+		CHECK_EQ(lpm4_delete(lpm, r[i].prefix, r[i].len), 0);
+		lpm4_ref_delete(ref, r[i].prefix, r[i].len);
+		bad += compare(lpm, ref, probes, n_probes, "edges, deleting");
+	}
+	/* A /24 with the next hop of its covering /19 changes no answer: no block is kept. */
+	CHECK_EQ(lpm4_add(lpm, ip(10, 0, 0, 0), 19, 1), 0);
+	CHECK_EQ(lpm4_add(lpm, ip(10, 0, 5, 0), 24, 1), 0);
+	struct lpm4_stats s;
+	lpm4_get_stats(lpm, &s);
+	CHECK_EQ(s.subtrees, 0);
+	CHECK_EQ(lpm4_add(lpm, ip(10, 0, 5, 0), 24, 2), 0);
+	lpm4_get_stats(lpm, &s);
+	CHECK_EQ(s.subtrees, 1);
+	CHECK_EQ(lpm4_lookup(lpm, ip(10, 0, 5, 9)), 2);
+	CHECK_EQ(lpm4_add(lpm, ip(10, 0, 5, 0), 24, 1), 0);
+	lpm4_get_stats(lpm, &s);
+	CHECK_EQ(s.subtrees, 0);
+	CHECK_EQ(lpm4_lookup(lpm, ip(10, 0, 5, 9)), 1);
+	CHECK_EQ(bad, 0);
+	lpm4_ref_free(ref);
+	lpm4_free(lpm);
+}
+
 /* A random route set shaped like a real table: mostly /16../24, some short and long ones,
  * clustered in a few /8s so that routes nest and share subtrees. */
 static struct lpm4_route random_route(uint64_t *st)
@@ -299,6 +360,7 @@ int main(void)
 	}
 	test_bad_input(nht);
 	test_nesting(nht);
+	test_layout_edges(nht, &st);
 	test_random_updates(nht, &st);
 	test_nexthop_refs();
 	for (uint32_t i = 0; i < N_NH; i++)
