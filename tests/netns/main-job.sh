@@ -58,6 +58,27 @@ step "h1's neighbour table: the router's MAC is p0's, learnt by ARP from ixyd."
 nsx h1 ip neigh show
 echo "    p0's MAC: $(nsx r cat /sys/class/net/p0/address)"
 
+step "Manage routes with curl through the REST API (127.0.0.1:8080 in the router namespace).
+    h2 also answers for 10.9.0.1; until a route exists, the router says Net Unreachable."
+nsx h2 ip addr add 10.9.0.1/32 dev lo
+nsx h1 ping -n -c 1 -W 2 10.9.0.1 | grep -E "From|transmitted"
+api=http://127.0.0.1:8080/api/v1
+echo "    \$ curl -X POST $api/routes -d '{\"prefix\": \"10.9.0.0/16\", \"via\": \"10.2.0.2\"}'"
+nsx r curl -sS -X POST -H 'Content-Type: application/json' \
+	-d '{"prefix": "10.9.0.0/16", "via": "10.2.0.2"}' "$api/routes" | sed 's/^/    /'
+echo
+echo "    \$ curl '$api/fib?dst=10.9.0.1'"
+nsx r curl -sS "$api/fib?dst=10.9.0.1" | sed 's/^/    /'
+echo
+nsx h1 ping -n -c 3 -i 0.2 -W 2 10.9.0.1 || fail "ping over the route added by curl failed"
+
+step "Read p0's counters with curl, and all ports with ixyctl."
+echo "    \$ curl $api/ports/p0/stats"
+nsx r curl -sS "$api/ports/p0/stats" | sed 's/^/    /'
+echo
+echo "    \$ ixyctl ports"
+nsx r "$build/bin/ixyctl" ports | sed 's/^/    /'
+
 step "ixyd's counters (SIGUSR1): per port, per worker, for the control thread."
 kill -USR1 "$IXYD_PID"
 sleep 0.5
