@@ -2,6 +2,7 @@
 #include "lpm4.h"
 
 #include <arpa/inet.h>
+#include <emmintrin.h> /* SSE2: run detection in build_node() */
 #include <errno.h>
 #include <malloc.h>
 #include <stdbool.h>
@@ -124,12 +125,14 @@ static uint64_t build_node(struct builder *b, const struct route *r, size_t n, u
 			   unsigned bits, uint32_t def)
 {
 	unsigned slots = 1u << bits;
-	uint32_t val[64];
+	uint32_t pad_val[1 + 64]; /* val[-1] exists for the vector compare in step 2 */
+	uint32_t *val = pad_val + 1;
 	uint64_t internal = 0;
 
-	for (unsigned v = 0; v < slots; v++)
-		val[v] = def;
 	/* 1. Paint routes that end in this node, note slots that need a child. */
+	__m128i fill = _mm_set1_epi32((int)def);
+	for (unsigned v = 0; v < slots; v += 4)
+		_mm_storeu_si128((__m128i *)(val + v), fill);
 	for (size_t i = 0; i < n; i++) {
 		if (r[i].len <= off)
 			continue;
@@ -144,21 +147,28 @@ static uint64_t build_node(struct builder *b, const struct route *r, size_t n, u
 	}
 
 	/* 2. One leaf per run of equal values; a child slot is a run of its own (its leaf is
-	 * filled in step 3). */
-	uint32_t first = b->n, at = b->n;
-	uint64_t leafvec = 0;
-	for (unsigned v = 0; v < slots; v++) {
-		uint64_t bit = 1ull << v;
-		if (v == 0 || ((internal | internal << 1) & bit) || val[v] != val[v - 1]) {
-			leafvec |= bit;
-			b->u[at++] = val[v];
-		}
+	 * filled in step 3). Run starts: val[v] != val[v - 1], four slots per compare (val[-1] is
+	 * compared but its bit is forced on: slot 0 always starts a run). */
+	pad_val[0] = 0;
+	uint64_t leafvec = 1 | internal | internal << 1;
+	for (unsigned v = 0; v < slots; v += 4) {
+		__m128i cur = _mm_loadu_si128((const __m128i *)(val + v));
+		__m128i prev = _mm_loadu_si128((const __m128i *)(val + v - 1));
+		unsigned same = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(cur, prev)));
+		leafvec |= (uint64_t)(~same & 15u) << v;
 	}
+	if (slots < 64)
+		leafvec &= (1ull << slots) - 1; /* internal << 1 may have set bit slots */
+	uint32_t first = b->n, at = b->n;
+	for (uint64_t w = leafvec; w; w &= w - 1)
+		b->u[at++] = val[__builtin_ctzll(w)];
 	b->leaves += at - first;
 	b->nodes++;
 	b->n = ALIGN_UP(at, 2u); /* child nodes start with a 64-bit leafvec */
 	if (b->n != at)
 		b->u[at] = 0; /* padding: defined bytes, so equal route sets give equal blocks */
+	if (!internal)
+		return leafvec;
 
 	/* 3. Children, in slot order: | leafvec lo | leafvec hi | leaves ... |. Their routes are
 	 * contiguous runs of r. */
