@@ -189,6 +189,12 @@ int dp_iface_add_addr(struct dataplane *dp, uint16_t iface, uint32_t ip, uint8_t
 	uint32_t mask = len == 32 ? UINT32_MAX : ~(UINT32_MAX >> len);
 	ifc->addrs[ifc->n_addrs++] = (struct dp_addr){.ip = ip, .len = len, .mask = mask};
 	dp->local_ips[dp->n_local++] = ip;
+	unsigned bit = dp_special_dst_bit(ip);
+	dp->special_dst_filter[bit / 64] |= 1ull << (bit % 64);
+	if (len < 31) { /* /31 and /32 have no broadcast address (RFC 3021) */
+		bit = dp_special_dst_bit(ip | ~mask);
+		dp->special_dst_filter[bit / 64] |= 1ull << (bit % 64);
+	}
 	return 0;
 }
 

@@ -181,6 +181,10 @@ struct dataplane {
 	struct dp_ctx *ctx[DP_MAX_CTX];
 	uint16_t n_local; /* every address of every iface, for the "is it ours" check */
 	uint32_t local_ips[DP_MAX_IFACES * DP_MAX_ADDRS];
+	/* A one-hash Bloom filter of the destinations the forwarding fast path must leave to
+	 * the slow path (l3.c): every local address and every directed broadcast of a connected
+	 * subnet (RFC 1812 5.3.5.2). Bit dp_special_dst_bit(ip) is set for each. */
+	uint64_t special_dst_filter[4];
 	uint32_t icmp_rate_per_s; /* ICMP errors per second per ctx (RFC 1812 4.3.2.8) */
 	uint32_t icmp_burst;
 	uint32_t idle_sleep_us; /* workers sleep this long after many empty loops; 0: always spin */
@@ -243,6 +247,13 @@ void dp_process_rx(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf **bufs, 
 /* Send every queued frame (tx_batch per port); frames the queue does not take are freed and
  * counted as DP_DROP_TX_FULL. Owner thread of ctx. */
 void dp_ctx_flush(struct dp_ctx *ctx);
+
+/* The bit of dataplane.special_dst_filter for ip (host order): the top 8 bits of a
+ * multiplicative hash (Knuth's 2^32 / golden ratio), so neighbouring addresses spread out. */
+static inline unsigned dp_special_dst_bit(uint32_t ip)
+{
+	return (ip * 0x9e3779b1u) >> 24;
+}
 
 /* The control thread's ctx. */
 static inline struct dp_ctx *dp_control_ctx(struct dataplane *dp)

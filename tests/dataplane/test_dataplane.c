@@ -230,6 +230,25 @@ static void test_checksum_helpers(unsigned seed)
 		CHECK_EQ(h[8], ttl - 1);
 		CHECK(ref_csum_ok(h, 20));
 	}
+	/* The unrolled 20-byte check (ipv4_hdr20_csum_ok) == the reference, on random headers
+	 * with right and wrong checksums, at an odd 2-byte offset as behind an Ethernet header,
+	 * and on the all-zero and all-ones headers. */
+	uint8_t frame[2 + 20];
+	for (int round = 0; round < 20000; round++) {
+		uint8_t *h = frame + 2;
+		for (int i = 0; i < 20; i++)
+			h[i] = (uint8_t)rand();
+		if (round % 2) {
+			h[10] = h[11] = 0;
+			uint16_t c = ref_csum(h, 20);
+			h[10] = (uint8_t)(c >> 8), h[11] = (uint8_t)c;
+		}
+		if (round == 0)
+			memset(h, 0, 20);
+		if (round == 2)
+			memset(h, 0xff, 20);
+		CHECK_EQ(ipv4_hdr20_csum_ok((const struct ipv4_hdr *)h), ref_csum_ok(h, 20));
+	}
 }
 
 static void test_forward(void)
@@ -283,6 +302,61 @@ static void test_forward(void)
 	CHECK_EQ(k.rx_packets, 3);
 	dp_read_port_counters(t.dp, 1, &k);
 	CHECK_EQ(k.tx_packets, 3);
+	bed_free(&t);
+}
+
+/*
+ * Valid packets a router must not forward, with a default route so that nothing is dropped for
+ * want of one: broadcasts, multicast, martians (RFC 1812 5.3.4, 5.3.5, 5.3.7) and our own
+ * addresses, each dropped for its reason; addresses at the edges of those ranges still go.
+ */
+static void test_not_forwarded(void)
+{
+	struct bed t;
+	bed_init(&t, 2);
+	add_route(&t, 0, 0, IP(10, 2, 0, 2), 1);
+	const uint8_t *rm = t.dev[0]->mac;
+	static const struct {
+		uint32_t src, dst;
+		bool bcast_frame;
+		enum dp_drop_reason why; /* DP_DROP_MAX: forwarded */
+	} cases[] = {
+	    {IP(10, 1, 0, 2), IP(10, 2, 0, 255), false, DP_DROP_NOT_FOR_US},  /* 5.3.5.2 */
+	    {IP(10, 1, 0, 2), IP(10, 3, 0, 255), false, DP_DROP_NOT_FOR_US},  /* ... on a bridge */
+	    {IP(10, 1, 0, 2), 0xffffffffu, false, DP_DROP_NOT_FOR_US},	      /* 5.3.5.1 */
+	    {IP(10, 1, 0, 2), IP(224, 0, 0, 5), false, DP_DROP_NOT_FOR_US},   /* multicast */
+	    {IP(10, 1, 0, 2), IP(239, 1, 1, 1), false, DP_DROP_NOT_FOR_US},
+	    {IP(10, 1, 0, 2), IP(10, 9, 1, 1), true, DP_DROP_NOT_FOR_US},     /* 5.3.4 */
+	    {IP(10, 1, 0, 2), IP(10, 2, 0, 1), false, DP_DROP_NOT_FOR_US},    /* ours, not ICMP */
+	    {IP(127, 0, 0, 1), IP(10, 9, 1, 1), false, DP_DROP_BAD_HEADER},   /* 5.3.7 */
+	    {IP(0, 1, 2, 3), IP(10, 9, 1, 1), false, DP_DROP_BAD_HEADER},
+	    {IP(224, 1, 1, 1), IP(10, 9, 1, 1), false, DP_DROP_BAD_HEADER},
+	    {IP(240, 0, 0, 1), IP(10, 9, 1, 1), false, DP_DROP_BAD_HEADER},
+	    {0xffffffffu, IP(10, 9, 1, 1), false, DP_DROP_BAD_HEADER},
+	    {IP(10, 1, 0, 2), IP(0, 1, 2, 3), false, DP_DROP_BAD_HEADER},
+	    {IP(10, 1, 0, 2), IP(127, 0, 0, 1), false, DP_DROP_BAD_HEADER},
+	    {IP(10, 1, 0, 2), IP(240, 0, 0, 1), false, DP_DROP_BAD_HEADER},
+	    {IP(1, 0, 0, 1), IP(223, 255, 255, 1), false, DP_DROP_MAX},
+	    {IP(223, 255, 255, 254), IP(1, 0, 0, 1), false, DP_DROP_MAX},
+	    {IP(126, 255, 255, 255), IP(128, 0, 0, 0), false, DP_DROP_MAX},
+	    {IP(128, 0, 0, 0), IP(126, 255, 255, 255), false, DP_DROP_MAX},
+	    {IP(10, 1, 0, 2), IP(10, 2, 0, 254), false, DP_DROP_MAX}, /* not a broadcast */
+	};
+	uint64_t expect[DP_DROP_MAX] = {0};
+	uint32_t expect_tx = 0;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		set_neigh(&t, 1, IP(10, 2, 0, 254), host_c_mac);
+		struct pkt_buf *b = make_ipv4(cases[i].bcast_frame ? bcast_mac : rm, host_a_mac,
+					      cases[i].src, cases[i].dst, 64, 17, 10, 5);
+		rx1(&t, 0, b);
+		if (cases[i].why == DP_DROP_MAX)
+			expect_tx++;
+		else
+			expect[cases[i].why]++;
+		CHECK_EQ(t.dev[1]->n_tx, expect_tx);
+		for (int r = 0; r < DP_DROP_MAX; r++)
+			CHECK_EQ(drops(&t, 0, (enum dp_drop_reason)r), expect[r]);
+	}
 	bed_free(&t);
 }
 
@@ -593,6 +667,7 @@ int main(void)
 	}
 	test_checksum_helpers(seed);
 	test_forward();
+	test_not_forwarded();
 	test_malformed();
 	test_icmp();
 	test_arp_and_resolution();
