@@ -10,30 +10,32 @@
  *   dir[addr >> 13]: 2^19 entries of 64 bits (4 MiB), one per /19
  *     63               32 31                0
  *    +-------------------+-------------------+
- *    | next hop          | 0                 |  the whole /19 has one answer (LPM4_NH_NONE: none)
- *    +-------------------+-------------------+
+ *    | leaf index        | 0                 |  the whole /19 has one answer: the leaf of its
+ *    +-------------------+-------------------+  next hop (pool[nh] == nh, see below)
  *    | block index - 1   | leafvec (32 bits) |  level-1 node: the /19's block in the pool
  *    +-------------------+-------------------+
- *      leafvec bit v (v = addr bits 19..23): a new run of equal leaves starts at slot v. Bit 0 is
- *      always set, so leafvec == 0 tells the two kinds apart.
+ *      leafvec bit v (v = addr bits 19..23): a new run of equal leaves starts at slot v.
  *
- *   pool (uint32_t units, base lpm4.pool): one immutable block per /19 that needs one
- *     block: | L1 leaves | child node | its leaves | grandchild | its leaves | ... |
- *     leaf:  a next hop, or LPM4_CHILD_BIT | offset of a child node from the block start
- *     child node (8-byte aligned): | leafvec lo | leafvec hi | leaf | leaf | ... |
+ *   pool (uint32_t units, base lpm4.pool, never moves):
+ *     | next-hop leaves: pool[nh] = nh, pool[2^24] = LPM4_NH_NONE | blocks ...                  |
+ *     block, one per /19 that needs one: | L1 leaves | child node | its leaves | grandchild ... |
+ *     leaf:        a next hop, or LPM4_CHILD_BIT | pool index of a child node
+ *     child node:  | leafvec lo | leafvec hi | leaf | leaf | ... |   (8-byte aligned)
  *
- *   level 1:  x = pool[(entry >> 32) + popcount(leafvec & bits 0..v)]          (load 2)
- *   below:    node = block + (x & ~LPM4_CHILD_BIT), v = the next 6 address bits,
- *             x = node[1 + popcount(node leafvec & bits 0..v)]      (at most two more levels)
+ *   both kinds:  x = pool[(entry >> 32) + popcount(leafvec & bits 0..v)]   (load 2; leafvec 0
+ *                                                                           gives rank 0)
+ *   if x is a child reference: node = pool + (x & ~LPM4_CHILD_BIT), v = the next 6 address bits,
+ *                x = node[1 + popcount(node leafvec & bits 0..v)]   (at most two more levels)
  *
  * Leaf compression: a node stores one leaf per run of equal answers, so a /19 whose 32 /24s
  * share few next hops stores few leaves; a child slot is always a run of its own.
  *
  * Publication: a block is written completely, then its dir entry is stored with release order;
  * lookups load the entry with acquire order and see either the old block or the whole new one.
- * Old blocks are freed only after a grace period. A bulk replace builds a whole new dir and swaps
- * lpm4.dir the same way. The pool never moves (lpm4_arena.h), so lpm4.pool is constant. The
- * route set the control thread edits is private to lpm4.c.
+ * A next-hop leaf is written once, before the first entry that points at it. Old blocks are freed
+ * only after a grace period. A bulk replace builds a whole new dir and swaps lpm4.dir the same
+ * way. The pool never moves (lpm4_arena.h), so lpm4.pool is constant. The route set the control
+ * thread edits is private to lpm4.c.
  *
  * Threads: lookups from any RCU reader thread (registered, online, reporting rcu_quiescent()
  * between batches, never in the middle of one). Everything else from one control thread at a
@@ -88,13 +90,13 @@ static inline uint32_t lpm4_rank_(uint64_t leafvec, unsigned v)
 	return (uint32_t)__builtin_popcountll(leafvec & ((2ull << v) - 1));
 }
 
-/* Finish a lookup whose level-1 leaf x is a child reference into block blk. Internal. */
-static inline uint32_t lpm4_descend_(const uint32_t *blk, uint32_t x, uint32_t addr)
+/* Finish a lookup whose level-1 leaf x is a child reference. Internal. */
+static inline uint32_t lpm4_descend_(const uint32_t *pool, uint32_t x, uint32_t addr)
 {
 	uint64_t key = (uint64_t)addr << 32; /* bits beyond 32 read as zero at the last level */
 	unsigned shift = 64 - LPM4_DIR_BITS - LPM4_L1_BITS - LPM4_STRIDE_BITS;
 	do {
-		const uint32_t *node = blk + (x & ~LPM4_CHILD_BIT);
+		const uint32_t *node = pool + (x & ~LPM4_CHILD_BIT);
 		uint64_t leafvec = (uint64_t)node[0] | (uint64_t)node[1] << 32;
 		x = node[1 + lpm4_rank_(leafvec, (unsigned)(key >> shift) & 63)];
 		shift -= LPM4_STRIDE_BITS; /* at most two levels: the builder guarantees it */
@@ -113,14 +115,11 @@ static inline uint32_t lpm4_lookup(const struct lpm4 *lpm, uint32_t addr)
 	 * set_dir_entry() for one /19): the dir and the block behind an entry are complete. */
 	const uint64_t *dir = __atomic_load_n(&lpm->dir, __ATOMIC_ACQUIRE);
 	uint64_t entry = __atomic_load_n(&dir[addr >> (32 - LPM4_DIR_BITS)], __ATOMIC_ACQUIRE);
-	uint32_t leafvec = (uint32_t)entry, base = (uint32_t)(entry >> 32);
-	if (leafvec == 0)
-		return base; /* the next hop of the whole /19 */
 	unsigned v = (addr >> (32 - LPM4_DIR_BITS - LPM4_L1_BITS)) & ((1u << LPM4_L1_BITS) - 1);
-	uint32_t x = lpm->pool[base + lpm4_rank_(leafvec, v)];
+	uint32_t x = lpm->pool[(uint32_t)(entry >> 32) + lpm4_rank_((uint32_t)entry, v)];
 	if (__builtin_expect(!lpm4_is_child_(x), 1))
 		return x;
-	return lpm4_descend_(lpm->pool + base + 1, x, addr);
+	return lpm4_descend_(lpm->pool, x, addr);
 }
 
 /*

@@ -313,6 +313,40 @@ static void test_random_updates(struct nexthop_table *nht, uint64_t *st)
 	lpm4_free(lpm);
 }
 
+/*
+ * A /19 with one answer points its dir entry at a shared leaf per next hop, in pages made usable
+ * on first use: next hops on both sides of page boundaries, as whole-/19 answers and inside
+ * blocks, give the right answers.
+ */
+static void test_nexthop_leaves(void)
+{
+	const uint32_t cap = 5000, nhs[] = {0, 1, 1023, 1024, 2047, 2048, 4095, 4096, 4999};
+	struct nexthop_table *nht = nexthop_table_create(cap);
+	CHECK(nht != NULL);
+	for (uint32_t i = 0; nht && i < cap; i++) {
+		uint32_t idx;
+		CHECK_EQ(nexthop_add(nht, 0x0a000000u + i, 0, &idx), 0);
+	}
+	struct lpm4 *lpm = lpm4_create(nht);
+	CHECK(lpm != NULL);
+	for (uint32_t k = 0; k < ARRAY_SIZE(nhs); k++) {
+		CHECK_EQ(lpm4_add(lpm, ip(20, k, 0, 0), 16, nhs[k]), 0);         /* 8 whole /19s */
+		CHECK_EQ(lpm4_add(lpm, ip(30, k, 64, 0), 24, nhs[k]), 0);        /* inside a block */
+		CHECK_EQ(lpm4_add(lpm, ip(30, k, 64, 77), 32, nhs[(k + 1) % ARRAY_SIZE(nhs)]), 0);
+	}
+	for (uint32_t k = 0; k < ARRAY_SIZE(nhs); k++) {
+		uint32_t a[3] = {ip(20, k, 255, 1), ip(30, k, 64, 1), ip(30, k, 64, 77)}, got[3];
+		uint32_t want[3] = {nhs[k], nhs[k], nhs[(k + 1) % ARRAY_SIZE(nhs)]};
+		CHECK_EQ(lpm4_lookup_batch(lpm, a, got, 3), 3);
+		for (int i = 0; i < 3; i++) {
+			CHECK_EQ(got[i], want[i]);
+			CHECK_EQ(lpm4_lookup(lpm, a[i]), want[i]);
+		}
+	}
+	lpm4_free(lpm);
+	nexthop_table_free(nht);
+}
+
 static void test_nexthop_refs(void)
 {
 	struct nexthop_table *nht = nexthop_table_create(4);
@@ -363,6 +397,7 @@ int main(void)
 	test_layout_edges(nht, &st);
 	test_random_updates(nht, &st);
 	test_nexthop_refs();
+	test_nexthop_leaves();
 	for (uint32_t i = 0; i < N_NH; i++)
 		CHECK_EQ(nexthop_refcount(nht, i), 1); /* every table dropped its references */
 	nexthop_table_free(nht);
