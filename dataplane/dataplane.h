@@ -133,6 +133,24 @@ struct dp_token_bucket {
 
 struct dataplane;
 
+/*
+ * The neighbour resolutions one ctx used since its last dp_ctx_flush(), ready to write into a
+ * frame: routing a batch to a few next hops then costs one table lookup per next hop, not one
+ * per packet (l3.c says why reusing them is safe). Private to the ctx's thread: no atomics.
+ */
+#define DP_RES_CACHE_SIZE 64 /* entries: a power of two, one bit each in valid */
+struct dp_res_cache {
+	uint64_t valid; /* bit i: entry[i] was filled since the last dp_ctx_flush() */
+	struct dp_res_entry {
+		uint32_t ip;	/* next-hop address, host order */
+		uint16_t iface; /* egress iface (never a bridge) */
+		uint16_t port;	/* its port */
+		uint8_t eth[2 * ETH_ALEN]; /* destination MAC (the neighbour's), source MAC (ours) */
+	} entry[DP_RES_CACHE_SIZE];
+};
+static_assert(DP_RES_CACHE_SIZE <= 64 && (DP_RES_CACHE_SIZE & (DP_RES_CACHE_SIZE - 1)) == 0,
+	      "one bit of valid per entry, indexed by a hash mask");
+
 struct dp_ctx {
 	struct dataplane *dp;
 	uint16_t id; /* ctx index: workers 0 .. n_workers-1, control thread n_workers */
@@ -150,6 +168,7 @@ struct dp_ctx {
 		struct pkt_buf *bufs[DP_TX_BATCH];
 	} tx[DP_MAX_PORTS]; /* frames waiting for the next tx_batch per port */
 	struct dp_counters counters[DP_MAX_PORTS];
+	struct dp_res_cache res;
 	struct dp_token_bucket icmp_bucket;
 	uint32_t now_s;	    /* coarse clock, refreshed once per poll loop */
 	uint16_t ip_id;	    /* identification of the next datagram we originate */
@@ -245,7 +264,9 @@ int dp_assign_queues(struct dataplane *dp);
  */
 void dp_process_rx(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf **bufs, uint32_t n);
 /* Send every queued frame (tx_batch per port); frames the queue does not take are freed and
- * counted as DP_DROP_TX_FULL. Owner thread of ctx. */
+ * counted as DP_DROP_TX_FULL. Also empties the ctx's neighbour resolution cache, so a thread
+ * that routes packets must call it before each rcu_quiescent() (workers do, once per loop).
+ * Owner thread of ctx. */
 void dp_ctx_flush(struct dp_ctx *ctx);
 
 /* The bit of dataplane.special_dst_filter for ip (host order): the top 8 bits of a

@@ -25,8 +25,17 @@ void dp_drop1(struct dp_ctx *ctx, uint16_t port, enum dp_drop_reason reason, str
 /* Free a buffer we consumed (an ARP addressed to us, ...) without counting a drop. */
 void dp_consume1(struct dp_ctx *ctx, struct pkt_buf *b);
 
-/* Queue b for port's tx queue of this ctx (sent by the next flush). Takes ownership. */
-void dp_tx_enqueue(struct dp_ctx *ctx, uint16_t port, struct pkt_buf *b);
+/* Send what port's tx batch of this ctx holds (tx.c). */
+void dp_tx_flush_port(struct dp_ctx *ctx, uint16_t port);
+
+/* Queue b for port's tx queue of this ctx (sent by the next flush). Takes ownership. Inline:
+ * it runs once per forwarded packet. */
+static inline void dp_tx_enqueue(struct dp_ctx *ctx, uint16_t port, struct pkt_buf *b)
+{
+	if (unlikely(ctx->tx[port].n == DP_TX_BATCH))
+		dp_tx_flush_port(ctx, port);
+	ctx->tx[port].bufs[ctx->tx[port].n++] = b;
+}
 /*
  * Send b to every port of bridge iface br except skip_port (DP_IFACE_NONE: none): copies for all
  * targets but the last, which gets b itself; with keep_original every target gets a copy and the

@@ -165,6 +165,56 @@ static bool ipv4_subnet_bcast(const struct dataplane *dp, uint32_t dst)
 }
 
 /*
+ * The per-ctx neighbour resolution cache (struct dp_res_cache): direct-mapped by next-hop
+ * address, emptied by every dp_ctx_flush().
+ *
+ * Why a copy may be reused: the neighbour table publishes each resolution with a release store
+ * and frees a replaced one only after a grace period (tables/neigh.h), i.e. after every worker
+ * reported a quiescent state. A worker between two such reports may therefore keep using a
+ * resolution it read, old or new, for as long as it likes within that section: that is what
+ * holding the pointer would give it. The cache holds a copy (never torn: it was copied from a
+ * complete resolution, after neigh_lookup()'s acquire load) and lives only until the ctx's next
+ * dp_ctx_flush(), which the worker calls right before rcu_quiescent(). So once a writer's grace
+ * period has ended, no worker forwards with the resolution it replaced, exactly as without the
+ * cache; the window in which an old MAC may still be used is unchanged (one poll loop).
+ * Only routed (non-bridge) ifaces are cached: a bridge picks the port per packet from the MAC
+ * table, which this very worker may update while it learns. Unresolved addresses are not cached
+ * (each such packet still goes to the control thread). Ifaces and ports are immutable once the
+ * workers run, so the source MAC and egress port may be cached with the neighbour's MAC.
+ */
+static inline unsigned res_cache_slot(uint32_t ip)
+{
+	/* Multiplicative hash (2^32 / golden ratio): the top bits index the cache. */
+	return (ip * 0x9e3779b1u) >> (32 - __builtin_ctz(DP_RES_CACHE_SIZE));
+}
+
+static inline const struct dp_res_entry *res_cache_find(const struct dp_ctx *ctx, uint16_t iface,
+							uint32_t ip)
+{
+	unsigned slot = res_cache_slot(ip);
+	const struct dp_res_entry *e = &ctx->res.entry[slot];
+	if (((ctx->res.valid >> slot) & 1) && e->ip == ip && e->iface == iface)
+		return e;
+	return NULL;
+}
+
+static void res_cache_fill(struct dp_ctx *ctx, uint16_t iface, uint32_t ip,
+			   const uint8_t mac[ETH_ALEN])
+{
+	const struct dp_iface *ifc = &ctx->dp->ifaces[iface];
+	if (ifc->is_bridge)
+		return;
+	unsigned slot = res_cache_slot(ip);
+	struct dp_res_entry *e = &ctx->res.entry[slot];
+	e->ip = ip;
+	e->iface = iface;
+	e->port = ifc->ports[0];
+	memcpy(e->eth, mac, ETH_ALEN);
+	memcpy(e->eth + ETH_ALEN, ifc->mac, ETH_ALEN);
+	ctx->res.valid |= 1ull << slot;
+}
+
+/*
  * Route n packets whose IPv4 header is valid. forwarding: packets from elsewhere (decrement TTL;
  * no route -> Destination Unreachable into errs). Otherwise packets we originated (no TTL
  * change, never an error about them). Takes ownership of bufs.
@@ -207,9 +257,20 @@ static void route_batch(struct dp_ctx *ctx, struct pkt_buf **bufs, uint32_t n, b
 		 * incrementally (RFC 1624 eqn. 3). Options and fragments pass unchanged. */
 		if (forwarding)
 			ipv4_dec_ttl(ip);
-		/* 5. Neighbour: rewrite and send, or let the control thread resolve and hold it. */
+		/* 5. Neighbour: rewrite and send, or let the control thread resolve and hold it.
+		 * Usually the resolution was already used in this round (res_cache_find). The
+		 * frame's EtherType is IPv4 already: everything routed here arrived as IPv4 or
+		 * was built as such (icmp.c), so only the two addresses are written. */
+		const struct dp_res_entry *r = res_cache_find(ctx, oif, target);
+		if (likely(r)) {
+			assert(pkt_eth(b)->type_be == htons(ETHERTYPE_IPV4));
+			memcpy(pkt_eth(b), r->eth, sizeof(r->eth));
+			dp_tx_enqueue(ctx, r->port, b);
+			continue;
+		}
 		uint8_t mac[ETH_ALEN];
 		if (likely(dp_neigh_lookup(dp, oif, target, mac))) {
+			res_cache_fill(ctx, oif, target, mac);
 			dp_output_eth(ctx, oif, mac, b);
 			continue;
 		}

@@ -33,7 +33,7 @@ void dp_drop(struct dp_ctx *ctx, uint16_t port, enum dp_drop_reason reason, stru
 		dp_drop1(ctx, port, reason, bufs[i]);
 }
 
-static void tx_flush_port(struct dp_ctx *ctx, uint16_t port)
+void dp_tx_flush_port(struct dp_ctx *ctx, uint16_t port)
 {
 	struct dataplane *dp = ctx->dp;
 	uint32_t n = ctx->tx[port].n;
@@ -69,15 +69,12 @@ static void tx_flush_port(struct dp_ctx *ctx, uint16_t port)
 void dp_ctx_flush(struct dp_ctx *ctx)
 {
 	for (uint16_t p = 0; p < ctx->dp->n_ports; p++)
-		tx_flush_port(ctx, p);
+		dp_tx_flush_port(ctx, p);
 	garbage_flush(ctx);
-}
-
-void dp_tx_enqueue(struct dp_ctx *ctx, uint16_t port, struct pkt_buf *b)
-{
-	if (ctx->tx[port].n == DP_TX_BATCH)
-		tx_flush_port(ctx, port);
-	ctx->tx[port].bufs[ctx->tx[port].n++] = b;
+	/* Forget the neighbour resolutions of this round: a worker flushes right before it
+	 * reports a quiescent state (worker.c), so nothing it copied out of the neighbour table
+	 * outlives its RCU read-side section (l3.c, res_cache_find). */
+	ctx->res.valid = 0;
 }
 
 void dp_flood(struct dp_ctx *ctx, uint16_t br, uint16_t skip_port, uint16_t count_port,

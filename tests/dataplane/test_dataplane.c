@@ -360,6 +360,52 @@ static void test_not_forwarded(void)
 	bed_free(&t);
 }
 
+/*
+ * The neighbour resolution cache (one per ctx, emptied by dp_ctx_flush()): a batch alternating
+ * between two neighbours gets the right MAC on every frame; a neighbour whose MAC changes, or
+ * that is deleted, is seen changed by the next batch after a flush.
+ */
+static void test_neighbour_change(void)
+{
+	struct bed t;
+	bed_init(&t, 2);
+	const uint8_t *rm = t.dev[0]->mac;
+	set_neigh(&t, 1, IP(10, 2, 0, 7), host_c_mac);
+	struct pkt_buf *b[20];
+	for (int i = 0; i < 20; i++) /* even: via 10.2.0.2 (host b); odd: 10.2.0.7 (host c) */
+		b[i] = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2),
+				 i % 2 ? IP(10, 2, 0, 7) : IP(10, 9, 0, (uint8_t)i), 64, 17, 10, 5);
+	dp_process_rx(t.ctx, 0, b, 20);
+	dp_ctx_flush(t.ctx);
+	CHECK_EQ(t.dev[1]->n_tx, 20);
+	for (uint32_t i = 0; i < t.dev[1]->n_tx; i++) {
+		const uint8_t *f = t.dev[1]->tx[i]->data;
+		CHECK(memcmp(f, i % 2 ? host_c_mac : host_b_mac, 6) == 0);
+		CHECK(memcmp(f + 6, t.dev[1]->mac, 6) == 0);
+		CHECK_EQ(f[12], 0x08);
+		CHECK_EQ(f[13], 0x00);
+		CHECK_EQ(f[14 + 8], 63);
+		CHECK(ref_csum_ok(f + 14, 20));
+	}
+	/* The gateway moves to host c's MAC: the next batch uses it. */
+	set_neigh(&t, 1, IP(10, 2, 0, 2), host_c_mac);
+	rx1(&t, 0, make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 9, 1, 1), 64, 17, 10, 5));
+	CHECK_EQ(t.dev[1]->n_tx, 21);
+	if (t.dev[1]->n_tx == 21)
+		CHECK(memcmp(t.dev[1]->tx[20]->data, host_c_mac, 6) == 0);
+	/* The gateway is deleted: the next packet goes to the control thread to resolve. */
+	CHECK_EQ(neigh_delete(t.neigh, IP(10, 2, 0, 2)), 0);
+	rx1(&t, 0, make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 9, 1, 1), 64, 17, 10, 5));
+	CHECK_EQ(t.dev[1]->n_tx, 21);
+	struct dp_ctl_msg msg;
+	CHECK(dp_ctl_pop(t.dp, 0, &msg));
+	CHECK_EQ(msg.type, DP_CTL_RESOLVE);
+	CHECK_EQ(msg.ip, IP(10, 2, 0, 2));
+	if (msg.buf)
+		pkt_buf_free(msg.buf);
+	bed_free(&t);
+}
+
 static void test_malformed(void)
 {
 	struct bed t;
@@ -668,6 +714,7 @@ int main(void)
 	test_checksum_helpers(seed);
 	test_forward();
 	test_not_forwarded();
+	test_neighbour_change();
 	test_malformed();
 	test_icmp();
 	test_arp_and_resolution();
