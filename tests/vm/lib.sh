@@ -26,7 +26,7 @@
 #                                 # checks root and tools, sets the cleanup trap and watchdog
 #   vm_require_bins ixy-fwd
 #   vm_boot guest/some-test.sh    # kernel, initramfs, namespaces, qemu, taps; waits for "ready"
-#   vm_step_go fwd; vm_wait_console "forwarding" ...; vm_send stop; vm_wait_end fwd
+#   vm_step_go fwd; vm_wait_step fwd "forwarding" ...; vm_send stop; vm_wait_end fwd
 #   vm_finish                     # lets the guest power off and waits for qemu to exit
 
 VM_SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -483,6 +483,26 @@ vm_wait_console() {
 	done
 }
 
+# vm_wait_step TAG ERE TIMEOUT_S WHAT: wait until a console line of step TAG matches ERE. Only
+# lines from the step's "@@IXYVM start TAG" on count: when a test runs the same program twice, the
+# first run's "ixy-fwd: forwarding ..." is already on the console, and taking it for the second
+# run's sends frames at a device nobody drives yet (QEMU drops the first of them when the device
+# is started, see drivers/virtio.c). Returns 0 once the line is there, 1 if the step ended
+# without it; fails on timeout or if qemu is gone.
+vm_wait_step() {
+	local tag=$1 re=$2 timeout_s=$3 what=$4
+	local deadline=$((SECONDS + timeout_s)) lines
+	while :; do
+		lines=$(vm_section "$tag")
+		grep -Eq -- "$re" <<<"$lines" && return 0
+		grep -q "^@@IXYVM end $tag rc=" <<<"$lines" && return 1
+		kill -0 "$VM_QEMU_PID" 2>/dev/null ||
+			vm_fail "$what: qemu exited before step $tag printed '$re'"
+		((SECONDS < deadline)) || vm_fail "$what: step $tag did not print '$re' within ${timeout_s}s"
+		sleep 0.1
+	done
+}
+
 # vm_send LINE: one line to the guest's ttyS1. QEMU holds the fifo open, so this never blocks
 # unless qemu is gone (then the timeout fails it).
 vm_send() {
@@ -581,10 +601,14 @@ vm_helper_start() {
 # ---------------------------------------------------------------------------------------------
 # Steps that run our programs.
 
-# vm_fwd_start TAG: let step TAG (an ixy-fwd run) start and wait until it forwards.
+# vm_fwd_start TAG: let step TAG (an ixy-fwd run) start and wait until it forwards, i.e. until
+# this run has opened both devices and entered its loop: frames sent from then on must arrive.
 vm_fwd_start() {
 	vm_step_go "$1"
-	vm_wait_console "^ixy-fwd: forwarding $VM_PCI_A <-> $VM_PCI_B\$" 60 "ixy-fwd start-up"
+	if ! vm_wait_step "$1" "^ixy-fwd: forwarding $VM_PCI_A <-> $VM_PCI_B\$" 60 "ixy-fwd start-up"; then
+		vm_section "$1" >&2
+		vm_fail "step $1: ixy-fwd exited before it forwarded"
+	fi
 	vm_log "ixy-fwd forwards $VM_PCI_A <-> $VM_PCI_B"
 }
 
@@ -642,8 +666,7 @@ vm_bg_signal() {
 # vm_ixyd_start TAG: let step TAG (ixyd under ixyvm_bg) start; wait until it runs.
 vm_ixyd_start() {
 	vm_step_go "$1"
-	vm_wait_console "^(ixyd: running|@@IXYVM end $1 rc=)" 60 "ixyd start-up"
-	if ! vm_section "$1" | grep -q '^ixyd: running'; then
+	if ! vm_wait_step "$1" '^ixyd: running' 60 "ixyd start-up"; then
 		vm_section "$1" >&2
 		vm_fail "ixyd did not start (exit status $(vm_wait_end "$1"))"
 	fi

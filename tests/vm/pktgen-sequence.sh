@@ -25,7 +25,11 @@ run_step() {
 	for _ in $(seq 50); do [[ -e "$VM_TMP/$tag.ready" ]] && break; sleep 0.1; done
 	[[ -e "$VM_TMP/$tag.ready" ]] || vm_fail "receiver did not start: $(cat "$VM_TMP/$tag.json")"
 	vm_step_go "$tag"
-	vm_wait_console "^ixy-pktgen: sending on $pci\$" 60 "ixy-pktgen start-up"
+	# This step's line: step "stopped" runs on the device step "small" printed the same line for.
+	if ! vm_wait_step "$tag" "^ixy-pktgen: sending on $pci\$" 60 "ixy-pktgen start-up"; then
+		vm_section "$tag" >&2
+		vm_fail "pktgen $tag: ixy-pktgen exited before it sent"
+	fi
 	vm_log "pktgen $tag: sending on $pci, size $size, dst $dst, count $count"
 	local rc
 	if [[ $tag == term ]]; then
