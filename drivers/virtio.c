@@ -817,7 +817,16 @@ struct ixy_device *virtio_net_init(const struct pci_device *pci,
 		virtio_write_config_mac(vdev, vdev->mac);
 	}
 
-	/* 8. DRIVER_OK: the device is live; now it may be notified (3.1.1). */
+	/* 8. DRIVER_OK: the device is live; now it may be notified (3.1.1).
+	 * Frames that reached the device before this point (while no program drove it, or
+	 * during steps 1-7) are not all delivered, and nothing here can change that. QEMU's
+	 * virtio-net cannot receive before DRIVER_OK (virtio_net_can_receive), so it queues the
+	 * first such frame and stops reading the tap. Setting DRIVER_OK flushes that queue from
+	 * virtio_net_set_status(), which virtio_set_status() (hw/virtio/virtio.c) calls before
+	 * it stores the new status: the device still looks not ready, receive returns -1, and
+	 * qemu_net_queue_flush() drops the frame. The frames behind it waited in the tap and
+	 * arrive after this point. A NIC also drops what comes in before its receiver is
+	 * enabled; tests send only once the program says it is up (tests/vm/lib.sh). */
 	virtio_set_status(vdev, VIRTIO_STATUS_DRIVER_OK);
 	if (pci_bar_read8(&vdev->bar, VIRTIO_PCI_DEVICE_STATUS) & VIRTIO_STATUS_NEEDS_RESET) {
 		LOG_ERR("virtio", "%s: device needs a reset right after initialization", pci->addr);
