@@ -52,6 +52,22 @@ static bool l2_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b)
 	return false;
 }
 
+/* The low-addressed 6 bytes of a 64-bit word loaded from memory. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ETH_ADDR_WORD_MASK 0x0000ffffffffffffull
+#else
+#define ETH_ADDR_WORD_MASK 0xffffffffffff0000ull
+#endif
+
+/* The 6-byte MAC at p as the low-addressed 6 bytes of a 64-bit word, the other 2 zero: two
+ * addresses are equal if their words are. Reads 8 bytes: callers make sure 8 are there. */
+static inline uint64_t eth_addr_word(const uint8_t *p)
+{
+	uint64_t w;
+	memcpy(&w, p, sizeof(w));
+	return w & ETH_ADDR_WORD_MASK;
+}
+
 static void process_chunk(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf **bufs, uint32_t n)
 {
 	const struct dataplane *dp = ctx->dp;
@@ -59,36 +75,43 @@ static void process_chunk(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *
 	struct dp_counters *k = &ctx->counters[in_port];
 	struct pkt_buf *l3[DP_RX_BATCH];
 	uint32_t n_l3 = 0;
+	/* Our MAC and the broadcast address as words, once per batch. */
+	uint8_t mac8[8] = {0}, bcast8[8] = {0};
+	memcpy(mac8, port->mac, ETH_ALEN);
+	memset(bcast8, 0xff, ETH_ALEN);
+	const uint64_t our_mac = eth_addr_word(mac8), bcast = eth_addr_word(bcast8);
+	const bool bridged = port->bridged; /* read once: the calls below might alias it */
 
-	/* 1. Count what arrived, and remember the ingress port in each buffer. */
 	uint64_t bytes = 0;
 	for (uint32_t i = 0; i < n; i++) {
-		bytes += bufs[i]->len;
-		bufs[i]->rx_port = in_port;
-	}
-	ctr_add(&k->rx_packets, n);
-	ctr_add(&k->rx_bytes, bytes);
-
-	for (uint32_t i = 0; i < n; i++) {
 		struct pkt_buf *b = bufs[i];
+		/* 1. Count what arrived (stored once after the loop), and remember the ingress
+		 * port in the buffer. */
+		bytes += b->len;
+		b->rx_port = in_port;
 		/* 2. Runts and giants are malformed whatever they carry. */
 		if (unlikely(b->len < ETH_HDR_LEN || b->len > DP_MAX_RX_FRAME_LEN)) {
 			LOG_PKT_DEBUG("dataplane", "port %u: frame of %u bytes", in_port, b->len);
 			dp_drop1(ctx, in_port, DP_DROP_BAD_HEADER, b);
 			continue;
 		}
-		/* 3. Bridge ports switch; a routed port takes frames to its MAC or broadcast. */
-		if (port->bridged) {
+		/* 3. Bridge ports switch; a routed port takes frames to its MAC or broadcast
+		 * (the frame holds at least 14 bytes: the 8-byte read stays inside it). */
+		if (bridged) {
 			if (l2_input(ctx, in_port, b))
 				l3[n_l3++] = b;
 			continue;
 		}
-		const struct eth_hdr *eth = pkt_eth(b);
-		if (eth_addr_equal(eth->dst, port->mac) || eth_is_broadcast(eth->dst))
+		uint64_t dst = eth_addr_word(pkt_eth(b)->dst);
+		if (likely(dst == our_mac) || dst == bcast)
 			l3[n_l3++] = b;
 		else
 			dp_drop1(ctx, in_port, DP_DROP_NOT_FOR_US, b);
 	}
+	/* Relaxed counters promise no order among themselves (dataplane.h), so the drops above
+	 * may be seen before these. */
+	ctr_add(&k->rx_packets, n);
+	ctr_add(&k->rx_bytes, bytes);
 	/* 4. Everything for us, as one batch. */
 	if (n_l3)
 		dp_l3_input(ctx, in_port, l3, n_l3);
