@@ -57,7 +57,11 @@
  * only sizes the ring from rx_ring_size. */
 #define AFP_RX_BLOCK_BYTES (1u << 15)
 #define AFP_RX_NOMINAL_FRAME_BYTES 2048u
-#define AFP_RX_DEFAULT_FRAMES 2048u
+/* 4096 nominal frames = 256 blocks (8 MiB). With the 1 ms block timeout below, a block holds
+ * what arrived in one millisecond, so at a low packet rate the ring absorbs about one
+ * millisecond per block of a worker being descheduled: 256 ms here. Half that lost packets
+ * when a full-table load kept both cores of a small machine busy. */
+#define AFP_RX_DEFAULT_FRAMES 4096u
 #define AFP_RX_MIN_BLOCKS 4u
 /* A partly filled block is handed over after this long (packet_mmap, "TPACKET_V2 -->
  * TPACKET_V3": block::timeout); it bounds the latency a quiet link adds. */
