@@ -96,7 +96,8 @@ bool log_ratelimit_ok(struct log_ratelimit *rl)
 		__atomic_store_n(&rl->window_start_ns, now, __ATOMIC_RELAXED);
 		__atomic_store_n(&rl->printed, 0, __ATOMIC_RELAXED);
 		if (suppressed)
-			log_msg(LOG_LEVEL_WARN, "log", "%u messages suppressed by rate limit", suppressed);
+			log_msg(LOG_LEVEL_WARN, "log", "%u messages suppressed by rate limit",
+				suppressed);
 	}
 	if (__atomic_fetch_add(&rl->printed, 1, __ATOMIC_RELAXED) < LOG_RL_BURST)
 		return true;

@@ -23,7 +23,7 @@ enum log_level log_get_level(void);
 void log_use_syslog(const char *ident);
 
 void log_msg(enum log_level level, const char *subsys, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Per-call-site rate limit state; LOG_*_RL declares one statically at each use. */
 struct log_ratelimit {
@@ -35,26 +35,26 @@ struct log_ratelimit {
 /* Returns true if the caller may print now; counts the suppressed messages otherwise. */
 bool log_ratelimit_ok(struct log_ratelimit *rl);
 
-#define LOG_ERR(subsys, ...) log_msg(LOG_LEVEL_ERR, subsys, __VA_ARGS__)
-#define LOG_WARN(subsys, ...) log_msg(LOG_LEVEL_WARN, subsys, __VA_ARGS__)
-#define LOG_INFO(subsys, ...) log_msg(LOG_LEVEL_INFO, subsys, __VA_ARGS__)
+#define LOG_ERR(subsys, ...)   log_msg(LOG_LEVEL_ERR, subsys, __VA_ARGS__)
+#define LOG_WARN(subsys, ...)  log_msg(LOG_LEVEL_WARN, subsys, __VA_ARGS__)
+#define LOG_INFO(subsys, ...)  log_msg(LOG_LEVEL_INFO, subsys, __VA_ARGS__)
 #define LOG_DEBUG(subsys, ...) log_msg(LOG_LEVEL_DEBUG, subsys, __VA_ARGS__)
 
-#define LOG_RL_(level, subsys, ...)                                 \
-	do {                                                        \
-		static struct log_ratelimit log_rl_;                \
-		if (log_ratelimit_ok(&log_rl_))                     \
-			log_msg(level, subsys, __VA_ARGS__);        \
+#define LOG_RL_(level, subsys, ...)                                                                \
+	do {                                                                                       \
+		static struct log_ratelimit log_rl_;                                               \
+		if (log_ratelimit_ok(&log_rl_))                                                    \
+			log_msg(level, subsys, __VA_ARGS__);                                       \
 	} while (0)
-#define LOG_ERR_RL(subsys, ...) LOG_RL_(LOG_LEVEL_ERR, subsys, __VA_ARGS__)
+#define LOG_ERR_RL(subsys, ...)	 LOG_RL_(LOG_LEVEL_ERR, subsys, __VA_ARGS__)
 #define LOG_WARN_RL(subsys, ...) LOG_RL_(LOG_LEVEL_WARN, subsys, __VA_ARGS__)
 #define LOG_INFO_RL(subsys, ...) LOG_RL_(LOG_LEVEL_INFO, subsys, __VA_ARGS__)
 
 #ifdef IXYD_PKT_DEBUG
 #define LOG_PKT_DEBUG(subsys, ...) LOG_RL_(LOG_LEVEL_DEBUG, subsys, __VA_ARGS__)
 #else
-#define LOG_PKT_DEBUG(subsys, ...) \
-	do {                       \
+#define LOG_PKT_DEBUG(subsys, ...)                                                                 \
+	do {                                                                                       \
 	} while (0)
 #endif
 

@@ -32,7 +32,6 @@
 #define CONTROL_LOOP_SLEEP_US 1000
 #define CONTROL_TIMER_MS      100
 
-
 uint64_t control_now_ms(void)
 {
 	struct timespec ts;
@@ -52,7 +51,8 @@ int control_find_connected_iface(const struct dataplane *dp, uint32_t ip, uint16
 }
 
 /* Route prefix/len to {gw, iface}. Caller holds ctl->lock. */
-int control_route_set(struct control *ctl, uint32_t prefix, uint8_t len, uint32_t gw, uint16_t iface)
+int control_route_set(struct control *ctl, uint32_t prefix, uint8_t len, uint32_t gw,
+		      uint16_t iface)
 {
 	uint32_t nh;
 	int err = nexthop_add(ctl->nht, gw, iface, &nh);

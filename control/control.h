@@ -90,9 +90,9 @@ int control_set_neighbour(struct control *ctl, uint32_t ip, const uint8_t mac[ET
 struct control_route_info {
 	uint32_t prefix; /* host order */
 	uint8_t len;
-	bool connected;	 /* from an iface address: gw is 0 */
-	uint32_t gw;	 /* host order */
-	uint16_t iface;	 /* the egress iface (dataplane.h) */
+	bool connected; /* from an iface address: gw is 0 */
+	uint32_t gw;	/* host order */
+	uint16_t iface; /* the egress iface (dataplane.h) */
 };
 
 /*
@@ -134,10 +134,10 @@ int control_fib_lookup(struct control *ctl, uint32_t dst, struct control_fib *ou
 
 /* A neighbour entry as listed. */
 struct control_neigh_info {
-	uint32_t ip;	/* host order */
+	uint32_t ip; /* host order */
 	uint8_t mac[ETH_ALEN];
-	uint16_t iface; /* meaningless while incomplete */
-	uint8_t state;	/* enum neigh_state */
+	uint16_t iface;	 /* meaningless while incomplete */
+	uint8_t state;	 /* enum neigh_state */
 	uint16_t queued; /* packets waiting for resolution */
 };
 
@@ -181,7 +181,7 @@ int control_port_info(struct control *ctl, uint16_t port, struct control_port_in
 int control_set_promisc(struct control *ctl, uint16_t port, bool on);
 
 struct control_table_sizes {
-	size_t routes;	    /* connected ones included */
+	size_t routes; /* connected ones included */
 	size_t neighbours;
 	size_t mac_entries;
 	size_t routes_capacity_nexthops; /* next-hop table capacity */

@@ -145,7 +145,8 @@ struct dp_res_cache {
 		uint32_t ip;	/* next-hop address, host order */
 		uint16_t iface; /* egress iface (never a bridge) */
 		uint16_t port;	/* its port */
-		uint8_t eth[2 * ETH_ALEN]; /* destination MAC (the neighbour's), source MAC (ours) */
+		uint8_t
+		    eth[2 * ETH_ALEN]; /* destination MAC (the neighbour's), source MAC (ours) */
 	} entry[DP_RES_CACHE_SIZE];
 };
 static_assert(DP_RES_CACHE_SIZE <= 64 && (DP_RES_CACHE_SIZE & (DP_RES_CACHE_SIZE - 1)) == 0,

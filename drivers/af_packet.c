@@ -55,27 +55,27 @@
 /* rx ring geometry. packet_mmap, "PACKET_MMAP setting constraints": a block is a multiple of the
  * page size and best a power of two; frames are packed into it, so the 2048-byte "frame size"
  * only sizes the ring from rx_ring_size. */
-#define AFP_RX_BLOCK_BYTES (1u << 15)
+#define AFP_RX_BLOCK_BYTES	   (1u << 15)
 #define AFP_RX_NOMINAL_FRAME_BYTES 2048u
 /* 4096 nominal frames = 256 blocks (8 MiB). With the 1 ms block timeout below, a block holds
  * what arrived in one millisecond, so at a low packet rate the ring absorbs about one
  * millisecond per block of a worker being descheduled: 256 ms here. Half that lost packets
  * when a full-table load kept both cores of a small machine busy. */
 #define AFP_RX_DEFAULT_FRAMES 4096u
-#define AFP_RX_MIN_BLOCKS 4u
+#define AFP_RX_MIN_BLOCKS     4u
 /* A partly filled block is handed over after this long (packet_mmap, "TPACKET_V2 -->
  * TPACKET_V3": block::timeout); it bounds the latency a quiet link adds. */
 #define AFP_RX_BLOCK_TIMEOUT_MS 1u
 
 /* tx ring geometry (packet_mmap, "PACKET_MMAP settings"): frames do not span blocks, and with
  * the frame size dividing the block size they lie every AFP_TX_FRAME_BYTES. */
-#define AFP_TX_BLOCK_BYTES (1u << 16)
-#define AFP_TX_FRAME_BYTES 2048u
+#define AFP_TX_BLOCK_BYTES	(1u << 16)
+#define AFP_TX_FRAME_BYTES	2048u
 #define AFP_TX_FRAMES_PER_BLOCK (AFP_TX_BLOCK_BYTES / AFP_TX_FRAME_BYTES)
-#define AFP_TX_DEFAULT_FRAMES 1024u
+#define AFP_TX_DEFAULT_FRAMES	1024u
 /* packet_mmap, "How to use mmap() directly to improve transmission process": the data starts at
  * frame base + TPACKET_HDRLEN - sizeof(struct sockaddr_ll), for V2 the aligned tpacket2_hdr. */
-#define AFP_TX_DATA_OFFSET (TPACKET2_HDRLEN - sizeof(struct sockaddr_ll))
+#define AFP_TX_DATA_OFFSET     (TPACKET2_HDRLEN - sizeof(struct sockaddr_ll))
 #define AFP_TX_MAX_FRAME_BYTES (AFP_TX_FRAME_BYTES - AFP_TX_DATA_OFFSET)
 static_assert(AFP_TX_DATA_OFFSET == TPACKET_ALIGN(sizeof(struct tpacket2_hdr)),
 	      "tx data follows the aligned V2 header");
@@ -85,9 +85,9 @@ static_assert(AFP_TX_BLOCK_BYTES % AFP_TX_FRAME_BYTES == 0, "tx frames evenly sp
  * what the dataplane holds in flight. */
 #define AFP_POOL_BUFS_PER_RX_QUEUE 4096u
 
-#define VLAN_TAG_BYTES 4u
+#define VLAN_TAG_BYTES	  4u
 #define ETHER_ADDRS_BYTES 12u /* destination + source MAC, before the ethertype or a tag */
-#define ETH_P_8021Q_TPID 0x8100u
+#define ETH_P_8021Q_TPID  0x8100u
 
 /* Counters of one queue: written only by the thread polling it, read by read_stats() from any
  * thread. The relaxed atomic store pairs with the relaxed load there: each counter is a
@@ -112,7 +112,7 @@ struct afp_rx_queue {
 	uint8_t *ring; /* num_blocks * AFP_RX_BLOCK_BYTES, shared with the kernel */
 	size_t ring_bytes;
 	uint32_t num_blocks;
-	uint32_t block;       /* the block we read next, or are reading */
+	uint32_t block;	      /* the block we read next, or are reading */
 	uint32_t frames_left; /* frames of `block` not yet handed out; 0: block not (yet) ours */
 	const uint8_t *frame; /* the next frame's tpacket3_hdr while frames_left > 0 */
 	struct afp_counters counters;
@@ -131,10 +131,10 @@ struct afp_port {
 	struct ixy_device ixy; /* first, as device.h requires */
 	int ifindex;
 	char ifname[IFNAMSIZ]; /* the name ioctls take (ixy.name holds the same) */
-	int ctl_fd; /* unbound packet socket for ioctls and the promiscuous membership */
+	int ctl_fd;	       /* unbound packet socket for ioctls and the promiscuous membership */
 	struct mempool *pool;
 	pthread_mutex_t ctl_lock; /* promisc state, rx_dropped */
-	uint64_t rx_dropped;      /* tp_drops summed: PACKET_STATISTICS clears them on read */
+	uint64_t rx_dropped;	  /* tp_drops summed: PACKET_STATISTICS clears them on read */
 	struct afp_rx_queue rx[IXY_MAX_QUEUES];
 	struct afp_tx_queue tx[IXY_MAX_QUEUES];
 };
@@ -205,15 +205,15 @@ static inline uint32_t afp_rx_copy(const struct tpacket3_hdr *hdr, struct pkt_bu
 		return 0;
 	if (unlikely(hdr->tp_status & TP_STATUS_CSUMNOTREADY))
 		LOG_WARN_RL("af_packet", "frame with its checksum left to offload: turn off tx "
-			    "checksum offload on the sender (ethtool -K IF tx off)");
+					 "checksum offload on the sender (ethtool -K IF tx off)");
 	buf->rss_hash = hdr->hv1.tp_rxhash;
 	if (likely(!vlan)) {
 		memcpy(buf->data, frame, len);
 		buf->len = len;
 		return len;
 	}
-	uint16_t tpid = (hdr->tp_status & TP_STATUS_VLAN_TPID_VALID) ? hdr->hv1.tp_vlan_tpid
-								       : ETH_P_8021Q_TPID;
+	uint16_t tpid =
+	    (hdr->tp_status & TP_STATUS_VLAN_TPID_VALID) ? hdr->hv1.tp_vlan_tpid : ETH_P_8021Q_TPID;
 	uint8_t tag[VLAN_TAG_BYTES] = {tpid >> 8, tpid & 0xff, hdr->hv1.tp_vlan_tci >> 8,
 				       hdr->hv1.tp_vlan_tci & 0xff};
 	memcpy(buf->data, frame, ETHER_ADDRS_BYTES);
@@ -334,8 +334,8 @@ static uint32_t afp_tx_batch(struct ixy_device *dev, uint16_t queue, struct pkt_
 	if (queued)
 		afp_counters_add(&q->counters, queued, bytes, 0);
 	if (unlikely(too_long))
-		LOG_WARN_RL("af_packet", "%s: %u frame(s) longer than %zu bytes not sent", dev->name,
-			    too_long, AFP_TX_MAX_FRAME_BYTES);
+		LOG_WARN_RL("af_packet", "%s: %u frame(s) longer than %zu bytes not sent",
+			    dev->name, too_long, AFP_TX_MAX_FRAME_BYTES);
 	return accepted;
 }
 
@@ -385,10 +385,10 @@ static int afp_ifreq(struct afp_port *port, unsigned long request, struct ifreq 
 static int afp_set_host_filter(int fd, bool on)
 {
 	static struct sock_filter insns[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SKF_AD_OFF + SKF_AD_PKTTYPE),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OTHERHOST, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, 0),          /* other host: drop */
-		BPF_STMT(BPF_RET | BPF_K, 0xffffffffu), /* accept all bytes */
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SKF_AD_OFF + SKF_AD_PKTTYPE),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OTHERHOST, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, 0),	    /* other host: drop */
+	    BPF_STMT(BPF_RET | BPF_K, 0xffffffffu), /* accept all bytes */
 	};
 	static const struct sock_fprog prog = {.len = ARRAY_SIZE(insns), .filter = insns};
 	int rc, unused = 0;
@@ -411,8 +411,9 @@ static int afp_set_promisc(struct ixy_device *dev, bool on)
 	/* packet(7): a PACKET_MR_PROMISC membership holds the interface promiscuous while the
 	 * socket lives; the kernel counts memberships, so we add at most one. */
 	struct packet_mreq mreq = {.mr_ifindex = port->ifindex, .mr_type = PACKET_MR_PROMISC};
-	if (setsockopt(port->ctl_fd, SOL_PACKET, on ? PACKET_ADD_MEMBERSHIP : PACKET_DROP_MEMBERSHIP,
-		       &mreq, sizeof(mreq)) < 0) {
+	if (setsockopt(port->ctl_fd, SOL_PACKET,
+		       on ? PACKET_ADD_MEMBERSHIP : PACKET_DROP_MEMBERSHIP, &mreq,
+		       sizeof(mreq)) < 0) {
 		err = -errno;
 		LOG_ERR("af_packet", "%s: promiscuous %s: %s", dev->name, on ? "on" : "off",
 			strerror(errno));
@@ -528,15 +529,15 @@ static void afp_close(struct ixy_device *dev)
 }
 
 static const struct ixy_device_ops afp_ops = {
-	.driver_name = "af_packet",
-	.rx_batch = afp_rx_batch,
-	.tx_batch = afp_tx_batch,
-	.read_stats = afp_read_stats,
-	.set_promisc = afp_set_promisc,
-	.get_link = afp_get_link,
-	.get_mac = afp_get_mac,
-	.set_mac = afp_set_mac,
-	.close = afp_close,
+    .driver_name = "af_packet",
+    .rx_batch = afp_rx_batch,
+    .tx_batch = afp_tx_batch,
+    .read_stats = afp_read_stats,
+    .set_promisc = afp_set_promisc,
+    .get_link = afp_get_link,
+    .get_mac = afp_get_mac,
+    .set_mac = afp_set_mac,
+    .close = afp_close,
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -551,9 +552,9 @@ static int afp_setsockopt_int(int fd, int level, int name, int value)
 static int afp_bind(int fd, int ifindex, uint16_t protocol)
 {
 	struct sockaddr_ll ll = {
-		.sll_family = AF_PACKET,
-		.sll_protocol = htons(protocol),
-		.sll_ifindex = ifindex,
+	    .sll_family = AF_PACKET,
+	    .sll_protocol = htons(protocol),
+	    .sll_ifindex = ifindex,
 	};
 	return bind(fd, (struct sockaddr *)&ll, sizeof(ll)) < 0 ? -errno : 0;
 }
@@ -593,15 +594,16 @@ static int afp_rx_queue_open(struct afp_port *port, uint16_t index, uint32_t rin
 	/* 4. The ring (packet_mmap, "PACKET_MMAP settings"; V3 fields: "AF_PACKET TPACKET_V3
 	 * example"): tp_frame_nr must equal frames per block times blocks. */
 	uint32_t blocks = (uint32_t)(((uint64_t)ring_frames * AFP_RX_NOMINAL_FRAME_BYTES +
-				      AFP_RX_BLOCK_BYTES - 1) / AFP_RX_BLOCK_BYTES);
+				      AFP_RX_BLOCK_BYTES - 1) /
+				     AFP_RX_BLOCK_BYTES);
 	q->num_blocks = MAX(blocks, AFP_RX_MIN_BLOCKS);
 	struct tpacket_req3 req = {
-		.tp_block_size = AFP_RX_BLOCK_BYTES,
-		.tp_block_nr = q->num_blocks,
-		.tp_frame_size = AFP_RX_NOMINAL_FRAME_BYTES,
-		.tp_frame_nr = q->num_blocks * (AFP_RX_BLOCK_BYTES / AFP_RX_NOMINAL_FRAME_BYTES),
-		.tp_retire_blk_tov = AFP_RX_BLOCK_TIMEOUT_MS,
-		.tp_feature_req_word = TP_FT_REQ_FILL_RXHASH, /* hv1.tp_rxhash -> rss_hash */
+	    .tp_block_size = AFP_RX_BLOCK_BYTES,
+	    .tp_block_nr = q->num_blocks,
+	    .tp_frame_size = AFP_RX_NOMINAL_FRAME_BYTES,
+	    .tp_frame_nr = q->num_blocks * (AFP_RX_BLOCK_BYTES / AFP_RX_NOMINAL_FRAME_BYTES),
+	    .tp_retire_blk_tov = AFP_RX_BLOCK_TIMEOUT_MS,
+	    .tp_feature_req_word = TP_FT_REQ_FILL_RXHASH, /* hv1.tp_rxhash -> rss_hash */
 	};
 	step = "PACKET_RX_RING";
 	if (setsockopt(q->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0) {
@@ -677,13 +679,13 @@ static int afp_tx_queue_open(struct afp_port *port, uint16_t index, uint32_t rin
 	err = afp_setsockopt_int(q->fd, SOL_PACKET, PACKET_LOSS, 1);
 	if (err)
 		goto fail;
-	uint32_t frames = ALIGN_UP(MAX(ring_frames, AFP_TX_FRAMES_PER_BLOCK),
-				   AFP_TX_FRAMES_PER_BLOCK);
+	uint32_t frames =
+	    ALIGN_UP(MAX(ring_frames, AFP_TX_FRAMES_PER_BLOCK), AFP_TX_FRAMES_PER_BLOCK);
 	struct tpacket_req req = {
-		.tp_block_size = AFP_TX_BLOCK_BYTES,
-		.tp_block_nr = frames / AFP_TX_FRAMES_PER_BLOCK,
-		.tp_frame_size = AFP_TX_FRAME_BYTES,
-		.tp_frame_nr = frames,
+	    .tp_block_size = AFP_TX_BLOCK_BYTES,
+	    .tp_block_nr = frames / AFP_TX_FRAMES_PER_BLOCK,
+	    .tp_frame_size = AFP_TX_FRAME_BYTES,
+	    .tp_frame_nr = frames,
 	};
 	step = "PACKET_TX_RING";
 	if (setsockopt(q->fd, SOL_PACKET, PACKET_TX_RING, &req, sizeof(req)) < 0) {
@@ -800,9 +802,11 @@ struct ixy_device *af_packet_open(const char *ifname, const struct ixy_device_co
 		if (err)
 			goto err_port;
 	}
-	LOG_INFO("af_packet", "%s: %u rx queue(s) of %u x %u KiB blocks, %u tx queue(s) of %u "
-		 "frames", ifname, rx_queues, port->rx[0].num_blocks, AFP_RX_BLOCK_BYTES / 1024,
-		 tx_queues, port->tx[0].num_frames);
+	LOG_INFO("af_packet",
+		 "%s: %u rx queue(s) of %u x %u KiB blocks, %u tx queue(s) of %u "
+		 "frames",
+		 ifname, rx_queues, port->rx[0].num_blocks, AFP_RX_BLOCK_BYTES / 1024, tx_queues,
+		 port->tx[0].num_frames);
 	return &port->ixy;
 
 err_port:

@@ -18,31 +18,31 @@ struct pci_id_entry {
 };
 
 #define PCI_VENDOR_REDHAT_QUMRANET 0x1af4 /* VirtIO 1.1 spec, 4.1.2 */
-#define PCI_VENDOR_INTEL 0x8086
+#define PCI_VENDOR_INTEL	   0x8086
 
 static const struct pci_id_entry pci_ids[] = {
-	/* VirtIO network device, transitional ID: speaks the legacy interface (VirtIO 1.1 spec,
-	 * 4.1.2.1 and 4.1.2.3: 0x1000 + subsystem ID 1 = network card). The modern-only ID 0x1041
-	 * has no legacy interface, which is all this driver speaks. */
-	{PCI_VENDOR_REDHAT_QUMRANET, 0x1000, virtio_net_init},
-	/* Intel 82599 family (82599 datasheet rev. 3.3, table 9-1 and the X540/X550 datasheets'
-	 * device ID tables). */
-	{PCI_VENDOR_INTEL, 0x10f7, ixgbe_init}, /* 82599 KX4 */
-	{PCI_VENDOR_INTEL, 0x10f8, ixgbe_init}, /* 82599 combined backplane */
-	{PCI_VENDOR_INTEL, 0x10f9, ixgbe_init}, /* 82599 CX4 */
-	{PCI_VENDOR_INTEL, 0x10fb, ixgbe_init}, /* 82599 SFP+ (X520) */
-	{PCI_VENDOR_INTEL, 0x10fc, ixgbe_init}, /* 82599 XAUI/BX4 */
-	{PCI_VENDOR_INTEL, 0x1507, ixgbe_init}, /* 82599 KX4 mezzanine */
-	{PCI_VENDOR_INTEL, 0x1514, ixgbe_init}, /* 82599 KX4/KR mezzanine */
-	{PCI_VENDOR_INTEL, 0x151c, ixgbe_init}, /* 82599 10GBASE-T (T3 LOM) */
-	{PCI_VENDOR_INTEL, 0x1529, ixgbe_init}, /* 82599 SFP+ FCoE */
-	{PCI_VENDOR_INTEL, 0x152a, ixgbe_init}, /* 82599 backplane FCoE */
-	{PCI_VENDOR_INTEL, 0x154d, ixgbe_init}, /* 82599 SFP+ SF2 */
-	{PCI_VENDOR_INTEL, 0x1557, ixgbe_init}, /* 82599EN SFP+ */
-	{PCI_VENDOR_INTEL, 0x1528, ixgbe_init}, /* X540-T */
-	{PCI_VENDOR_INTEL, 0x1560, ixgbe_init}, /* X540-T1 */
-	{PCI_VENDOR_INTEL, 0x1563, ixgbe_init}, /* X550-T */
-	{PCI_VENDOR_INTEL, 0x15d1, ixgbe_init}, /* X550-T1 */
+    /* VirtIO network device, transitional ID: speaks the legacy interface (VirtIO 1.1 spec,
+     * 4.1.2.1 and 4.1.2.3: 0x1000 + subsystem ID 1 = network card). The modern-only ID 0x1041
+     * has no legacy interface, which is all this driver speaks. */
+    {PCI_VENDOR_REDHAT_QUMRANET, 0x1000, virtio_net_init},
+    /* Intel 82599 family (82599 datasheet rev. 3.3, table 9-1 and the X540/X550 datasheets'
+     * device ID tables). */
+    {PCI_VENDOR_INTEL, 0x10f7, ixgbe_init}, /* 82599 KX4 */
+    {PCI_VENDOR_INTEL, 0x10f8, ixgbe_init}, /* 82599 combined backplane */
+    {PCI_VENDOR_INTEL, 0x10f9, ixgbe_init}, /* 82599 CX4 */
+    {PCI_VENDOR_INTEL, 0x10fb, ixgbe_init}, /* 82599 SFP+ (X520) */
+    {PCI_VENDOR_INTEL, 0x10fc, ixgbe_init}, /* 82599 XAUI/BX4 */
+    {PCI_VENDOR_INTEL, 0x1507, ixgbe_init}, /* 82599 KX4 mezzanine */
+    {PCI_VENDOR_INTEL, 0x1514, ixgbe_init}, /* 82599 KX4/KR mezzanine */
+    {PCI_VENDOR_INTEL, 0x151c, ixgbe_init}, /* 82599 10GBASE-T (T3 LOM) */
+    {PCI_VENDOR_INTEL, 0x1529, ixgbe_init}, /* 82599 SFP+ FCoE */
+    {PCI_VENDOR_INTEL, 0x152a, ixgbe_init}, /* 82599 backplane FCoE */
+    {PCI_VENDOR_INTEL, 0x154d, ixgbe_init}, /* 82599 SFP+ SF2 */
+    {PCI_VENDOR_INTEL, 0x1557, ixgbe_init}, /* 82599EN SFP+ */
+    {PCI_VENDOR_INTEL, 0x1528, ixgbe_init}, /* X540-T */
+    {PCI_VENDOR_INTEL, 0x1560, ixgbe_init}, /* X540-T1 */
+    {PCI_VENDOR_INTEL, 0x1563, ixgbe_init}, /* X550-T */
+    {PCI_VENDOR_INTEL, 0x15d1, ixgbe_init}, /* X550-T1 */
 };
 
 /* Software and memory-backed ports, named by prefix; any other name is a PCI address. */
@@ -52,9 +52,9 @@ struct soft_port_kind {
 };
 
 static const struct soft_port_kind soft_ports[] = {
-	{"af_packet:", af_packet_open},
-	{"pcap:", pcap_port_open},
-	{"null:", null_port_open},
+    {"af_packet:", af_packet_open},
+    {"pcap:", pcap_port_open},
+    {"null:", null_port_open},
 };
 
 static const struct soft_port_kind *soft_port_find(const char *name)
@@ -72,7 +72,8 @@ struct ixy_device *ixy_device_open_pci(const struct pci_device *pci,
 	if (!cfg)
 		cfg = &defaults;
 	for (size_t i = 0; i < ARRAY_SIZE(pci_ids); i++) {
-		if (pci_ids[i].vendor_id != pci->vendor_id || pci_ids[i].device_id != pci->device_id)
+		if (pci_ids[i].vendor_id != pci->vendor_id ||
+		    pci_ids[i].device_id != pci->device_id)
 			continue;
 		struct ixy_device *dev = pci_ids[i].init(pci, cfg);
 		if (dev)

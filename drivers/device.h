@@ -35,8 +35,8 @@ struct ixy_stats {
 	uint64_t rx_bytes;
 	uint64_t tx_packets;
 	uint64_t tx_bytes;
-	uint64_t rx_dropped;       /* frames lost for lack of a receive buffer (missed) */
-	uint64_t rx_crc_errors;    /* frames dropped for a bad FCS */
+	uint64_t rx_dropped;	   /* frames lost for lack of a receive buffer (missed) */
+	uint64_t rx_crc_errors;	   /* frames dropped for a bad FCS */
 	uint64_t rx_length_errors; /* frames dropped as too short or too long */
 };
 
@@ -50,7 +50,7 @@ struct ixy_device_config {
 	uint16_t tx_queues;    /* 0 means 1 */
 	uint16_t rx_ring_size; /* descriptors per rx queue; 0: driver default */
 	uint16_t tx_ring_size; /* descriptors per tx queue; 0: driver default */
-	bool force;            /* take a device whose kernel interface is up with addresses/routes */
+	bool force; /* take a device whose kernel interface is up with addresses/routes */
 };
 
 struct ixy_device_ops {
@@ -78,12 +78,12 @@ struct ixy_device_ops {
 
 struct ixy_device {
 	const struct ixy_device_ops *ops;
-	char name[64];       /* PCI address or interface name */
-	uint16_t rx_queues;  /* queues actually set up */
+	char name[64];	    /* PCI address or interface name */
+	uint16_t rx_queues; /* queues actually set up */
 	uint16_t tx_queues;
-	int numa_node;       /* -1 when unknown */
-	bool promisc;        /* current promiscuous setting */
-	int pci_claim_fd;    /* set by device.c: the PCI claim held until close, or -1 */
+	int numa_node;	  /* -1 when unknown */
+	bool promisc;	  /* current promiscuous setting */
+	int pci_claim_fd; /* set by device.c: the PCI claim held until close, or -1 */
 };
 
 /*
@@ -109,14 +109,14 @@ void ixy_device_close(struct ixy_device *dev);
  */
 int ixy_device_check(const char *name, const struct ixy_device_config *cfg);
 
-static inline uint32_t ixy_rx_batch(struct ixy_device *dev, uint16_t queue,
-				    struct pkt_buf **bufs, uint32_t n)
+static inline uint32_t ixy_rx_batch(struct ixy_device *dev, uint16_t queue, struct pkt_buf **bufs,
+				    uint32_t n)
 {
 	return dev->ops->rx_batch(dev, queue, bufs, n);
 }
 
-static inline uint32_t ixy_tx_batch(struct ixy_device *dev, uint16_t queue,
-				    struct pkt_buf **bufs, uint32_t n)
+static inline uint32_t ixy_tx_batch(struct ixy_device *dev, uint16_t queue, struct pkt_buf **bufs,
+				    uint32_t n)
 {
 	return dev->ops->tx_batch(dev, queue, bufs, n);
 }
@@ -148,7 +148,8 @@ static inline int ixy_set_mac(struct ixy_device *dev, const uint8_t mac[ETHER_AD
 
 /* Driver entry points, called only by the probe in device.c. Each returns the device or NULL
  * with errno. */
-struct ixy_device *virtio_net_init(const struct pci_device *pci, const struct ixy_device_config *cfg);
+struct ixy_device *virtio_net_init(const struct pci_device *pci,
+				   const struct ixy_device_config *cfg);
 struct ixy_device *ixgbe_init(const struct pci_device *pci, const struct ixy_device_config *cfg);
 
 /* Software and memory-backed ports, called by ixy_device_open() for their name prefixes (the

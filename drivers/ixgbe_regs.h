@@ -55,10 +55,11 @@
 
 #define IXGBE_RDBAL(n) (0x01000 + 0x40 * (n)) /* 8.2.3.8.1 descriptor base, low 32 bits */
 #define IXGBE_RDBAH(n) (0x01004 + 0x40 * (n)) /* 8.2.3.8.2 descriptor base, high 32 bits */
-#define IXGBE_RDLEN(n) (0x01008 + 0x40 * (n)) /* 8.2.3.8.3 ring length in bytes, multiple of 128   \
-					       */
-#define IXGBE_RDH(n) (0x01010 + 0x40 * (n))   /* 8.2.3.8.4 head, owned by the device */
-#define IXGBE_RDT(n) (0x01018 + 0x40 * (n))   /* 8.2.3.8.5 tail, owned by software */
+#define IXGBE_RDLEN(n)                                                                             \
+	(0x01008 + 0x40 * (n))		    /* 8.2.3.8.3 ring length in bytes, multiple of 128     \
+					     */
+#define IXGBE_RDH(n) (0x01010 + 0x40 * (n)) /* 8.2.3.8.4 head, owned by the device */
+#define IXGBE_RDT(n) (0x01018 + 0x40 * (n)) /* 8.2.3.8.5 tail, owned by software */
 
 /* Receive Descriptor Control, 8.2.3.8.6 */
 #define IXGBE_RXDCTL(n)	    (0x01028 + 0x40 * (n))

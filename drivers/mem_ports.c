@@ -39,20 +39,20 @@
 
 /* draft-ietf-opsawg-pcap, section 4: the magic number in the writer's byte order; read on a host
  * of the other byte order it appears byte-swapped. 0xa1b23c4d: timestamps in nanoseconds. */
-#define PCAP_MAGIC_USEC 0xa1b2c3d4u
-#define PCAP_MAGIC_NSEC 0xa1b23c4du
-#define PCAP_FILE_HEADER_BYTES 24u
+#define PCAP_MAGIC_USEC		 0xa1b2c3d4u
+#define PCAP_MAGIC_NSEC		 0xa1b23c4du
+#define PCAP_FILE_HEADER_BYTES	 24u
 #define PCAP_RECORD_HEADER_BYTES 16u /* section 5: ts sec, ts usec/nsec, captured, original */
-#define PCAP_VERSION_MAJOR 2u
-#define PCAP_VERSION_MINOR 4u
+#define PCAP_VERSION_MAJOR	 2u
+#define PCAP_VERSION_MINOR	 4u
 /* Section 4, "LinkType and additional information", drawn MSB first:
  *   |FCS len (4)|R|P|Reserved3 (10)|LinkType (16)|
  * the link type is the low 16 bits; when P is set, FCS len is the number of 16-bit words of
  * FCS that end every record. */
-#define PCAP_LINKTYPE_MASK 0xffffu
-#define PCAP_LINKTYPE_FCS_PRESENT (1u << 26)
+#define PCAP_LINKTYPE_MASK	    0xffffu
+#define PCAP_LINKTYPE_FCS_PRESENT   (1u << 26)
 #define PCAP_LINKTYPE_FCS_LEN_SHIFT 28
-#define PCAP_LINKTYPE_ETHERNET 1u  /* LINKTYPE_ETHERNET, draft-ietf-opsawg-pcaplinktype */
+#define PCAP_LINKTYPE_ETHERNET	    1u /* LINKTYPE_ETHERNET, draft-ietf-opsawg-pcaplinktype */
 
 /* Counters of one queue: written only by the thread that polls the queue, read by read_stats()
  * from any thread. The writer's relaxed atomic store pairs with the reader's relaxed load: each
@@ -167,7 +167,8 @@ static void mem_port_read_stats(struct ixy_device *dev, struct ixy_stats *stats)
 	struct mem_port *port = to_mem_port(dev);
 	memset(stats, 0, sizeof(*stats));
 	for (uint16_t i = 0; i < dev->rx_queues; i++) {
-		stats->rx_packets += __atomic_load_n(&port->rx[i].counters.packets, __ATOMIC_RELAXED);
+		stats->rx_packets +=
+		    __atomic_load_n(&port->rx[i].counters.packets, __ATOMIC_RELAXED);
 		stats->rx_bytes += __atomic_load_n(&port->rx[i].counters.bytes, __ATOMIC_RELAXED);
 	}
 	for (uint16_t i = 0; i < dev->tx_queues; i++) {
@@ -221,27 +222,27 @@ static void mem_port_close(struct ixy_device *dev)
 }
 
 static const struct ixy_device_ops pcap_port_ops = {
-	.driver_name = "pcap",
-	.rx_batch = pcap_port_rx_batch,
-	.tx_batch = mem_port_tx_batch,
-	.read_stats = mem_port_read_stats,
-	.set_promisc = mem_port_set_promisc,
-	.get_link = mem_port_get_link,
-	.get_mac = mem_port_get_mac,
-	.set_mac = mem_port_set_mac,
-	.close = mem_port_close,
+    .driver_name = "pcap",
+    .rx_batch = pcap_port_rx_batch,
+    .tx_batch = mem_port_tx_batch,
+    .read_stats = mem_port_read_stats,
+    .set_promisc = mem_port_set_promisc,
+    .get_link = mem_port_get_link,
+    .get_mac = mem_port_get_mac,
+    .set_mac = mem_port_set_mac,
+    .close = mem_port_close,
 };
 
 static const struct ixy_device_ops null_port_ops = {
-	.driver_name = "null",
-	.rx_batch = null_port_rx_batch,
-	.tx_batch = mem_port_tx_batch,
-	.read_stats = mem_port_read_stats,
-	.set_promisc = mem_port_set_promisc,
-	.get_link = mem_port_get_link,
-	.get_mac = mem_port_get_mac,
-	.set_mac = mem_port_set_mac,
-	.close = mem_port_close,
+    .driver_name = "null",
+    .rx_batch = null_port_rx_batch,
+    .tx_batch = mem_port_tx_batch,
+    .read_stats = mem_port_read_stats,
+    .set_promisc = mem_port_set_promisc,
+    .get_link = mem_port_get_link,
+    .get_mac = mem_port_get_mac,
+    .set_mac = mem_port_set_mac,
+    .close = mem_port_close,
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -317,8 +318,8 @@ struct pcap_reader {
 	const char *path;
 	const uint8_t *data; /* the whole file */
 	size_t size_bytes;
-	bool swapped;        /* written on a host of the other byte order */
-	uint32_t fcs_bytes;  /* FCS bytes at the end of each record, stripped */
+	bool swapped;	    /* written on a host of the other byte order */
+	uint32_t fcs_bytes; /* FCS bytes at the end of each record, stripped */
 };
 
 static uint32_t pcap_u32(const struct pcap_reader *r, size_t offset)
@@ -340,8 +341,8 @@ static uint16_t pcap_u16(const struct pcap_reader *r, size_t offset)
 static int pcap_parse_header(struct pcap_reader *r)
 {
 	if (r->size_bytes < PCAP_FILE_HEADER_BYTES) {
-		LOG_ERR("pcap", "%s: %zu bytes, too short for a pcap file header (24 bytes)", r->path,
-			r->size_bytes);
+		LOG_ERR("pcap", "%s: %zu bytes, too short for a pcap file header (24 bytes)",
+			r->path, r->size_bytes);
 		return -EINVAL;
 	}
 	uint32_t magic;
@@ -352,7 +353,8 @@ static int pcap_parse_header(struct pcap_reader *r)
 		   magic == __builtin_bswap32(PCAP_MAGIC_NSEC)) {
 		r->swapped = true;
 	} else {
-		LOG_ERR("pcap", "%s: bad magic 0x%08x: not a classic pcap file (pcapng is not read)",
+		LOG_ERR("pcap",
+			"%s: bad magic 0x%08x: not a classic pcap file (pcapng is not read)",
 			r->path, magic);
 		return -EINVAL;
 	}
@@ -364,8 +366,8 @@ static int pcap_parse_header(struct pcap_reader *r)
 	}
 	uint32_t linktype = pcap_u32(r, 20);
 	if ((linktype & PCAP_LINKTYPE_MASK) != PCAP_LINKTYPE_ETHERNET) {
-		LOG_ERR("pcap", "%s: link type %u, only Ethernet (1) frames can be replayed", r->path,
-			linktype & PCAP_LINKTYPE_MASK);
+		LOG_ERR("pcap", "%s: link type %u, only Ethernet (1) frames can be replayed",
+			r->path, linktype & PCAP_LINKTYPE_MASK);
 		return -ENOTSUP;
 	}
 	/* A port never hands out the FCS (device.h: frames without FCS), so strip it. */
@@ -390,23 +392,26 @@ static int pcap_walk_records(const struct pcap_reader *r, uint32_t capacity, boo
 	*skipped = 0;
 	while (offset < r->size_bytes) {
 		if (r->size_bytes - offset < PCAP_RECORD_HEADER_BYTES) {
-			LOG_ERR("pcap", "%s: record %u at offset %zu: header cut off (%zu of 16 bytes)",
+			LOG_ERR("pcap",
+				"%s: record %u at offset %zu: header cut off (%zu of 16 bytes)",
 				r->path, record, offset, r->size_bytes - offset);
 			return -EINVAL;
 		}
 		uint32_t captured = pcap_u32(r, offset + 8);
 		uint32_t original = pcap_u32(r, offset + 12);
 		if (captured > PCAP_MAX_RECORD_BYTES) {
-			LOG_ERR("pcap", "%s: record %u at offset %zu: captured length %u is corrupt "
-				"(more than %u)", r->path, record, offset, captured,
-				PCAP_MAX_RECORD_BYTES);
+			LOG_ERR("pcap",
+				"%s: record %u at offset %zu: captured length %u is corrupt "
+				"(more than %u)",
+				r->path, record, offset, captured, PCAP_MAX_RECORD_BYTES);
 			return -EINVAL;
 		}
 		offset += PCAP_RECORD_HEADER_BYTES;
 		if (r->size_bytes - offset < captured) {
-			LOG_ERR("pcap", "%s: record %u at offset %zu: %u bytes captured but only %zu "
-				"left: truncated file", r->path, record, offset - 16, captured,
-				r->size_bytes - offset);
+			LOG_ERR("pcap",
+				"%s: record %u at offset %zu: %u bytes captured but only %zu "
+				"left: truncated file",
+				r->path, record, offset - 16, captured, r->size_bytes - offset);
 			return -EINVAL;
 		}
 		/* The FCS is only there when the whole frame was captured. */
@@ -524,8 +529,10 @@ struct ixy_device *pcap_port_open(const char *path, const struct ixy_device_conf
 	if (err)
 		goto err_port;
 	if (num_frames == 0) {
-		LOG_ERR("pcap", "%s: no frame to replay (%u records skipped as empty or longer than "
-			"%u bytes)", path, skipped, capacity);
+		LOG_ERR("pcap",
+			"%s: no frame to replay (%u records skipped as empty or longer than "
+			"%u bytes)",
+			path, skipped, capacity);
 		err = -EINVAL;
 		goto err_port;
 	}
@@ -540,8 +547,8 @@ struct ixy_device *pcap_port_open(const char *path, const struct ixy_device_conf
 	if (skipped)
 		LOG_WARN("pcap", "%s: %u records skipped (empty, or longer than %u bytes)", path,
 			 skipped, capacity);
-	LOG_INFO("pcap", "%s: replaying %u frames (%zu bytes) on %u rx queue(s)", path,
-		 num_frames, total_bytes, port->ixy.rx_queues);
+	LOG_INFO("pcap", "%s: replaying %u frames (%zu bytes) on %u rx queue(s)", path, num_frames,
+		 total_bytes, port->ixy.rx_queues);
 	free(file_data);
 	return &port->ixy;
 

@@ -152,7 +152,8 @@ static void *map_huge(size_t size_bytes, int *err)
 		if (map_errno == ENOMEM || map_errno == EINVAL) {
 			*err = -ENOMEM;
 			LOG_ERR("memory",
-				"no huge pages for %zu MiB of DMA memory (HugePages_Free: %ld of 2 MiB). "
+				"no huge pages for %zu MiB of DMA memory (HugePages_Free: %ld of 2 "
+				"MiB). "
 				"Reserve some as root: echo 512 > /proc/sys/vm/nr_hugepages",
 				size_bytes >> 20, read_meminfo_value("HugePages_Free"));
 		} else {
@@ -174,8 +175,8 @@ static uint64_t pagemap_phys(const void *virt, int *err)
 	}
 	uintptr_t addr = (uintptr_t)virt;
 	uint64_t entry = 0;
-	ssize_t n = pread(fd, &entry, sizeof(entry),
-			  (off_t)(addr / SMALL_PAGE_SIZE * sizeof(entry)));
+	ssize_t n =
+	    pread(fd, &entry, sizeof(entry), (off_t)(addr / SMALL_PAGE_SIZE * sizeof(entry)));
 	close(fd);
 	if (n != (ssize_t)sizeof(entry)) {
 		*err = n < 0 ? -errno : -EIO;
@@ -207,8 +208,9 @@ static int record_region(void *virt, size_t size_bytes, bool huge)
 			int err;
 			page_iova[i] = pagemap_phys(page, &err);
 			if (err) {
-				LOG_ERR("memory", "cannot read physical addresses from "
-						  "/proc/self/pagemap (%s): run as root",
+				LOG_ERR("memory",
+					"cannot read physical addresses from "
+					"/proc/self/pagemap (%s): run as root",
 					strerror(-err));
 				free(page_iova);
 				return err;
@@ -226,12 +228,12 @@ static int record_region(void *virt, size_t size_bytes, bool huge)
 		cap_regions = cap;
 	}
 	regions[num_regions++] = (struct region_record){
-		.virt = virt,
-		.size_bytes = size_bytes,
-		.page_size = page_size,
-		.page_iova = page_iova,
-		.num_pages = num_pages,
-		.huge = huge,
+	    .virt = virt,
+	    .size_bytes = size_bytes,
+	    .page_size = page_size,
+	    .page_iova = page_iova,
+	    .num_pages = num_pages,
+	    .huge = huge,
 	};
 	return 0;
 }
@@ -246,7 +248,8 @@ int dma_alloc(size_t size_bytes, bool require_contiguous, struct dma_region *out
 	void *virt = NULL;
 	size_t mapped = 0;
 	if (huge_pages) {
-		if (require_contiguous && iova_mode == MEMORY_IOVA_PA && size_bytes > HUGE_PAGE_SIZE) {
+		if (require_contiguous && iova_mode == MEMORY_IOVA_PA &&
+		    size_bytes > HUGE_PAGE_SIZE) {
 			LOG_ERR("memory", "%zu bytes cannot be physically contiguous (max 2 MiB)",
 				size_bytes);
 			err = -EINVAL;
@@ -256,7 +259,8 @@ int dma_alloc(size_t size_bytes, bool require_contiguous, struct dma_region *out
 		virt = map_huge(mapped, &err);
 	} else {
 		mapped = ALIGN_UP(size_bytes, (size_t)SMALL_PAGE_SIZE);
-		virt = mmap(NULL, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		virt =
+		    mmap(NULL, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (virt == MAP_FAILED) {
 			virt = NULL;
 			err = -errno;
@@ -342,7 +346,7 @@ void *memory_iova_to_virt(uint64_t iova, size_t len)
 			virt = (char *)r->virt + p * r->page_size + (iova - base);
 			break;
 		}
-next_region:;
+	next_region:;
 	}
 	pthread_mutex_unlock(&lock);
 	return virt;

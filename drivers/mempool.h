@@ -25,8 +25,8 @@
 
 #include "compiler.h"
 
-#define PKT_BUF_META_SIZE 64
-#define PKT_BUF_HEADROOM 64
+#define PKT_BUF_META_SIZE    64
+#define PKT_BUF_HEADROOM     64
 #define PKT_BUF_DEFAULT_SIZE 2048
 
 struct mempool;
@@ -35,7 +35,7 @@ struct pkt_buf {
 	uint64_t data_iova;   /* bus address of data[0]; fixed for the life of the buffer */
 	struct mempool *pool; /* pool the buffer returns to when freed */
 	uint32_t pool_index;  /* index of the buffer in its pool */
-	uint32_t len;         /* frame length in bytes, without FCS */
+	uint32_t len;	      /* frame length in bytes, without FCS */
 	uint32_t rss_hash;    /* receive hash if the driver provides one, else 0 */
 	uint16_t rx_port;     /* free for the caller: the dataplane records the ingress port */
 	uint16_t rx_queue;

@@ -31,15 +31,15 @@
 #define SYSFS_PCI "/sys/bus/pci/devices"
 
 /* Config space offsets, PCI Local Bus spec 3.0, 6.1 (type 0 header). */
-#define PCI_CFG_VENDOR_ID 0x00
-#define PCI_CFG_DEVICE_ID 0x02
-#define PCI_CFG_COMMAND 0x04
+#define PCI_CFG_VENDOR_ID      0x00
+#define PCI_CFG_DEVICE_ID      0x02
+#define PCI_CFG_COMMAND	       0x04
 #define PCI_CFG_CLASS_REVISION 0x08 /* revision 0x08, prog-if 0x09, subclass 0x0a, class 0x0b */
 #define PCI_COMMAND_BUS_MASTER (1u << 2) /* 6.2.2 */
-#define PCI_CLASS_NETWORK 0x02          /* appendix D: base class 02h, network controller */
+#define PCI_CLASS_NETWORK      0x02	 /* appendix D: base class 02h, network controller */
 
 /* Linux resource flags as printed in the sysfs resource file (include/linux/ioport.h). */
-#define IORESOURCE_IO 0x00000100
+#define IORESOURCE_IO  0x00000100
 #define IORESOURCE_MEM 0x00000200
 
 /* "DDDD:BB:DD.F" in hex; anything else is refused before it reaches a path. */
@@ -148,7 +148,9 @@ static bool iface_in_use(const char *ifname, char *why, size_t why_len)
 	if (!has_addr && !has_route)
 		return false;
 	snprintf(why, why_len, "interface %s is up with %s", ifname,
-		 has_addr && has_route ? "addresses and routes" : has_addr ? "addresses" : "routes");
+		 has_addr && has_route ? "addresses and routes"
+		 : has_addr	       ? "addresses"
+				       : "routes");
 	return true;
 }
 
@@ -177,7 +179,8 @@ static int check_kernel_ifaces(const char *addr, bool force)
 		struct dirent *ifent;
 		while (!err && (ifent = readdir(net_dir))) {
 			char why[320];
-			if (ifent->d_name[0] == '.' || !iface_in_use(ifent->d_name, why, sizeof(why)))
+			if (ifent->d_name[0] == '.' ||
+			    !iface_in_use(ifent->d_name, why, sizeof(why)))
 				continue;
 			if (force) {
 				LOG_WARN("pci", "%s: %s; taking it anyway (forced)", addr, why);
@@ -277,8 +280,10 @@ static int pci_claim(const char *addr)
 	int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
 	close(fd);
 	if (err == -EBUSY)
-		LOG_ERR("pci", "%s is already driven by another ixyd program (it holds the claim on "
-			       "%s)", addr, path);
+		LOG_ERR("pci",
+			"%s is already driven by another ixyd program (it holds the claim on "
+			"%s)",
+			addr, path);
 	return err;
 }
 

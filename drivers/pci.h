@@ -33,8 +33,8 @@ struct pci_device {
 	uint16_t vendor_id;
 	uint16_t device_id;
 	uint32_t class_code; /* base class << 16 | subclass << 8 | prog-if */
-	int numa_node;       /* -1 when unknown */
-	int claim_fd;        /* the flock'ed config file while claimed, else -1 (or 0 if never) */
+	int numa_node;	     /* -1 when unknown */
+	int claim_fd;	     /* the flock'ed config file while claimed, else -1 (or 0 if never) */
 	/* Tests only: a model that plays the device. NULL for real hardware. */
 	const struct pci_bar_hook *hook;
 	void *hook_ctx;

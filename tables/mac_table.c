@@ -11,19 +11,19 @@
 #define SLOTS 7
 
 struct mac_bucket {
-	uint32_t seq;           /* seqlock: odd while a writer holds the bucket */
+	uint32_t seq; /* seqlock: odd while a writer holds the bucket */
 	uint32_t pad_;
-	uint64_t key[SLOTS];    /* MAC << 16 | bridge; 0 = empty */
-	uint64_t value[SLOTS];  /* port | last_seen_s << 32 */
+	uint64_t key[SLOTS];   /* MAC << 16 | bridge; 0 = empty */
+	uint64_t value[SLOTS]; /* port | last_seen_s << 32 */
 	uint64_t pad2_;
 } __cache_aligned;
 static_assert(sizeof(struct mac_bucket) == 2 * CACHE_LINE_SIZE, "keys in line 1, values in 2");
 
 struct mac_table {
 	struct mac_bucket *buckets;
-	uint32_t mask;          /* buckets - 1 */
+	uint32_t mask; /* buckets - 1 */
 	uint32_t capacity;
-	uint32_t ageing_s;      /* relaxed: read by the ager only */
+	uint32_t ageing_s; /* relaxed: read by the ager only */
 	/* Counters, updated with relaxed atomic adds: only rare events touch them. Each on its own
 	 * line would be nicer under a learning storm; entries is the only one on a hot-ish path. */
 	uint64_t entries __cache_aligned;
@@ -35,8 +35,8 @@ struct mac_table {
 };
 
 #define VALUE(port, now) ((uint64_t)(port) | (uint64_t)(now) << 32)
-#define VALUE_PORT(v) ((uint16_t)(v))
-#define VALUE_TIME(v) ((uint32_t)((v) >> 32))
+#define VALUE_PORT(v)	 ((uint16_t)(v))
+#define VALUE_TIME(v)	 ((uint32_t)((v) >> 32))
 
 static uint64_t mac_key(const uint8_t mac[6], uint16_t bridge)
 {
@@ -302,7 +302,8 @@ unsigned mac_table_lookup_batch(const struct mac_table *t, const uint8_t *const 
 	return found;
 }
 
-/* ---- removal ---------------------------------------------------------------------------------- */
+/* ---- removal ----------------------------------------------------------------------------------
+ */
 
 enum sweep_kind { SWEEP_AGE, SWEEP_ALL, SWEEP_PORT };
 
@@ -407,11 +408,11 @@ void mac_table_set_ageing(struct mac_table *t, uint32_t ageing_s)
 void mac_table_get_stats(const struct mac_table *t, struct mac_table_stats *st)
 {
 	*st = (struct mac_table_stats){
-		.entries = __atomic_load_n(&t->entries, __ATOMIC_RELAXED),
-		.learned = __atomic_load_n(&t->learned, __ATOMIC_RELAXED),
-		.moves = __atomic_load_n(&t->moves, __ATOMIC_RELAXED),
-		.refused_full = __atomic_load_n(&t->refused_full, __ATOMIC_RELAXED),
-		.aged = __atomic_load_n(&t->aged, __ATOMIC_RELAXED),
-		.flushed = __atomic_load_n(&t->flushed, __ATOMIC_RELAXED),
+	    .entries = __atomic_load_n(&t->entries, __ATOMIC_RELAXED),
+	    .learned = __atomic_load_n(&t->learned, __ATOMIC_RELAXED),
+	    .moves = __atomic_load_n(&t->moves, __ATOMIC_RELAXED),
+	    .refused_full = __atomic_load_n(&t->refused_full, __ATOMIC_RELAXED),
+	    .aged = __atomic_load_n(&t->aged, __ATOMIC_RELAXED),
+	    .flushed = __atomic_load_n(&t->flushed, __ATOMIC_RELAXED),
 	};
 }

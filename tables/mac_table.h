@@ -38,7 +38,7 @@
 #include <stdint.h>
 
 #define MAC_TABLE_DEFAULT_AGEING_S 300
-#define MAC_PORT_NONE 0xffffu /* lookup result for an unknown station */
+#define MAC_PORT_NONE		   0xffffu /* lookup result for an unknown station */
 
 struct mac_table;
 
@@ -50,9 +50,9 @@ struct mac_table_config {
 struct mac_table_stats {
 	uint64_t entries;      /* current */
 	uint64_t learned;      /* new stations */
-	uint64_t moves;        /* stations seen on a new port */
+	uint64_t moves;	       /* stations seen on a new port */
 	uint64_t refused_full; /* new stations refused: capacity reached (or both buckets full) */
-	uint64_t aged;         /* removed by mac_table_age() */
+	uint64_t aged;	       /* removed by mac_table_age() */
 	uint64_t flushed;      /* removed by mac_table_flush*() */
 };
 

@@ -11,12 +11,12 @@
 /* One neighbour. Readers use ip, next and res; everything after is the control thread's. */
 struct neigh_entry {
 	uint32_t ip;
-	struct neigh_entry *next;     /* RCU-published chain */
-	const struct neigh_res *res;  /* RCU-published, immutable */
-	uint64_t confirmed_ms;        /* last neigh_update() */
-	uint64_t probe_ms;            /* last request (incomplete) */
+	struct neigh_entry *next;    /* RCU-published chain */
+	const struct neigh_res *res; /* RCU-published, immutable */
+	uint64_t confirmed_ms;	     /* last neigh_update() */
+	uint64_t probe_ms;	     /* last request (incomplete) */
 	uint32_t probes;
-	uint32_t q_head, q_count;     /* ring of queued packets */
+	uint32_t q_head, q_count; /* ring of queued packets */
 	void *queue[];
 };
 
@@ -96,7 +96,8 @@ static struct neigh_entry *find(const struct neigh_table *t, uint32_t ip)
 {
 	/* Acquire loads pair with the release stores in publish_entry()/unlink(): a reader that
 	 * reaches an entry sees it fully initialised. The control thread reads the same way. */
-	struct neigh_entry *e = __atomic_load_n(&t->bucket[ip_hash(ip) & t->mask], __ATOMIC_ACQUIRE);
+	struct neigh_entry *e =
+	    __atomic_load_n(&t->bucket[ip_hash(ip) & t->mask], __ATOMIC_ACQUIRE);
 	while (e && e->ip != ip)
 		e = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE);
 	return e;
@@ -127,7 +128,8 @@ static int set_res(struct neigh_table *t, struct neigh_entry *e, const uint8_t m
 	if (mac)
 		memcpy(r->mac, mac, 6);
 	const struct neigh_res *old = e->res;
-	/* Release pairs with the acquire load in neigh_lookup(): *r is written before it is seen. */
+	/* Release pairs with the acquire load in neigh_lookup(): *r is written before it is seen.
+	 */
 	__atomic_store_n(&e->res, r, __ATOMIC_RELEASE);
 	rcu_retire(&t->retire, (void *)old, sizeof(*old), NULL, NULL);
 	return 0;
@@ -324,7 +326,7 @@ static unsigned remove_if(struct neigh_table *t, bool all_port, uint16_t port_id
 		for (struct neigh_entry *e = *link; e;) {
 			struct neigh_entry *next = e->next;
 			bool gone = all_port ? e->res->state != NEIGH_INCOMPLETE &&
-						       e->res->port_id == port_id
+						   e->res->port_id == port_id
 					     : e->ip == ip;
 			if (gone) {
 				unlink_entry(t, link, e);

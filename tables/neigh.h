@@ -43,22 +43,22 @@ struct neigh_res {
 typedef void neigh_free_pkt_fn(void *ctx, void *pkt);
 
 struct neigh_config {
-	uint32_t capacity;     /* entries, 1 .. 2^22 */
-	uint32_t reachable_ms; /* 0 = 30000 */
-	uint32_t stale_ms;     /* 0 = 60000, counted from the last confirmation */
-	uint32_t retrans_ms;   /* 0 = 1000 between requests */
-	uint32_t max_probes;   /* 0 = 3 requests before giving up */
-	uint32_t queue_len;    /* 0 = 4 packets per unresolved address (1 .. 64) */
+	uint32_t capacity;	     /* entries, 1 .. 2^22 */
+	uint32_t reachable_ms;	     /* 0 = 30000 */
+	uint32_t stale_ms;	     /* 0 = 60000, counted from the last confirmation */
+	uint32_t retrans_ms;	     /* 0 = 1000 between requests */
+	uint32_t max_probes;	     /* 0 = 3 requests before giving up */
+	uint32_t queue_len;	     /* 0 = 4 packets per unresolved address (1 .. 64) */
 	neigh_free_pkt_fn *free_pkt; /* frees a packet the table drops (required) */
 	void *free_ctx;
 };
 
 struct neigh_stats {
 	uint64_t entries;
-	uint64_t resolved;      /* incomplete -> reachable */
-	uint64_t failed;        /* incomplete entries given up */
-	uint64_t queue_drops;   /* packets dropped: queue full, failure, delete, free */
-	uint64_t refused_full;  /* new entries refused: capacity */
+	uint64_t resolved;     /* incomplete -> reachable */
+	uint64_t failed;       /* incomplete entries given up */
+	uint64_t queue_drops;  /* packets dropped: queue full, failure, delete, free */
+	uint64_t refused_full; /* new entries refused: capacity */
 };
 
 struct neigh_table;

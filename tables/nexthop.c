@@ -10,12 +10,12 @@
 
 struct nexthop_table_impl {
 	struct nexthop_table pub;
-	uint32_t *refcnt;       /* per index; 0 = free or retired */
-	uint32_t *free_stack;   /* indices ready for reuse */
+	uint32_t *refcnt;     /* per index; 0 = free or retired */
+	uint32_t *free_stack; /* indices ready for reuse */
 	uint32_t free_count;
-	uint32_t *retired;      /* indices whose last reference went, waiting for a grace period */
+	uint32_t *retired; /* indices whose last reference went, waiting for a grace period */
 	uint32_t retired_count;
-	uint32_t high_water;    /* indices [0, high_water) have been handed out at least once */
+	uint32_t high_water; /* indices [0, high_water) have been handed out at least once */
 };
 
 static struct nexthop_table_impl *impl_of(const struct nexthop_table *t)
@@ -69,7 +69,8 @@ int nexthop_add(struct nexthop_table *pub, uint32_t gw_ip, uint16_t port_id, uin
 {
 	struct nexthop_table_impl *t = impl_of(pub);
 
-	/* Linear search: next hops number in the hundreds or thousands, and this is control plane. */
+	/* Linear search: next hops number in the hundreds or thousands, and this is control plane.
+	 */
 	for (uint32_t i = 0; i < t->high_water; i++) {
 		const struct nexthop *nh = &pub->entries[i];
 		if (t->refcnt[i] > 0 && nh->gw_ip == gw_ip && nh->port_id == port_id) {
@@ -89,7 +90,8 @@ int nexthop_add(struct nexthop_table *pub, uint32_t gw_ip, uint16_t port_id, uin
 
 	/* Plain stores: no reader can reach index i until a route carrying it is published with a
 	 * release store (lpm4), which orders these before it. */
-	pub->entries[i] = (struct nexthop){.gw_ip = gw_ip, .port_id = port_id, .flags = NEXTHOP_F_USED};
+	pub->entries[i] =
+	    (struct nexthop){.gw_ip = gw_ip, .port_id = port_id, .flags = NEXTHOP_F_USED};
 	t->refcnt[i] = 1;
 	*index = i;
 	return 0;

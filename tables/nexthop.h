@@ -19,9 +19,9 @@
 
 /* A gateway of 0.0.0.0 means "directly connected": resolve the packet's own destination. */
 struct nexthop {
-	uint32_t gw_ip;   /* IPv4 gateway, host byte order */
+	uint32_t gw_ip;	  /* IPv4 gateway, host byte order */
 	uint16_t port_id; /* egress port */
-	uint16_t flags;   /* NEXTHOP_F_* */
+	uint16_t flags;	  /* NEXTHOP_F_* */
 };
 static_assert(sizeof(struct nexthop) == 8, "nexthop entries are packed 8 per cache line");
 

@@ -78,7 +78,10 @@ struct rcu_retire_list {
 	size_t bytes; /* sum of size_bytes queued, to decide when to flush */
 };
 
-#define RCU_RETIRE_LIST_INIT {NULL, 0, 0, 0}
+#define RCU_RETIRE_LIST_INIT                                                                       \
+	{                                                                                          \
+		NULL, 0, 0, 0                                                                      \
+	}
 
 /*
  * Queue ptr (NULL is ignored) to be released after a grace period by free_fn(ctx, ptr,

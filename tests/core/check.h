@@ -6,22 +6,22 @@
 
 static int check_failures;
 
-#define CHECK(cond)                                                                      \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-			check_failures++;                                                \
-		}                                                                        \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
+			check_failures++;                                                          \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                                   \
-	do {                                                                             \
-		long long a_ = (long long)(a), b_ = (long long)(b);                      \
-		if (a_ != b_) {                                                          \
-			fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%lld != %lld)\n",  \
-				__FILE__, __LINE__, #a, #b, a_, b_);                     \
-			check_failures++;                                                \
-		}                                                                        \
+#define CHECK_EQ(a, b)                                                                             \
+	do {                                                                                       \
+		long long a_ = (long long)(a), b_ = (long long)(b);                                \
+		if (a_ != b_) {                                                                    \
+			fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%lld != %lld)\n",          \
+				__FILE__, __LINE__, #a, #b, a_, b_);                               \
+			check_failures++;                                                          \
+		}                                                                                  \
 	} while (0)
 
 /* Print a summary and return the process exit status. */

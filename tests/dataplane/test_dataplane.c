@@ -321,14 +321,14 @@ static void test_not_forwarded(void)
 		bool bcast_frame;
 		enum dp_drop_reason why; /* DP_DROP_MAX: forwarded */
 	} cases[] = {
-	    {IP(10, 1, 0, 2), IP(10, 2, 0, 255), false, DP_DROP_NOT_FOR_US},  /* 5.3.5.2 */
-	    {IP(10, 1, 0, 2), IP(10, 3, 0, 255), false, DP_DROP_NOT_FOR_US},  /* ... on a bridge */
-	    {IP(10, 1, 0, 2), 0xffffffffu, false, DP_DROP_NOT_FOR_US},	      /* 5.3.5.1 */
-	    {IP(10, 1, 0, 2), IP(224, 0, 0, 5), false, DP_DROP_NOT_FOR_US},   /* multicast */
+	    {IP(10, 1, 0, 2), IP(10, 2, 0, 255), false, DP_DROP_NOT_FOR_US}, /* 5.3.5.2 */
+	    {IP(10, 1, 0, 2), IP(10, 3, 0, 255), false, DP_DROP_NOT_FOR_US}, /* ... on a bridge */
+	    {IP(10, 1, 0, 2), 0xffffffffu, false, DP_DROP_NOT_FOR_US},	     /* 5.3.5.1 */
+	    {IP(10, 1, 0, 2), IP(224, 0, 0, 5), false, DP_DROP_NOT_FOR_US},  /* multicast */
 	    {IP(10, 1, 0, 2), IP(239, 1, 1, 1), false, DP_DROP_NOT_FOR_US},
-	    {IP(10, 1, 0, 2), IP(10, 9, 1, 1), true, DP_DROP_NOT_FOR_US},     /* 5.3.4 */
-	    {IP(10, 1, 0, 2), IP(10, 2, 0, 1), false, DP_DROP_NOT_FOR_US},    /* ours, not ICMP */
-	    {IP(127, 0, 0, 1), IP(10, 9, 1, 1), false, DP_DROP_BAD_HEADER},   /* 5.3.7 */
+	    {IP(10, 1, 0, 2), IP(10, 9, 1, 1), true, DP_DROP_NOT_FOR_US},   /* 5.3.4 */
+	    {IP(10, 1, 0, 2), IP(10, 2, 0, 1), false, DP_DROP_NOT_FOR_US},  /* ours, not ICMP */
+	    {IP(127, 0, 0, 1), IP(10, 9, 1, 1), false, DP_DROP_BAD_HEADER}, /* 5.3.7 */
 	    {IP(0, 1, 2, 3), IP(10, 9, 1, 1), false, DP_DROP_BAD_HEADER},
 	    {IP(224, 1, 1, 1), IP(10, 9, 1, 1), false, DP_DROP_BAD_HEADER},
 	    {IP(240, 0, 0, 1), IP(10, 9, 1, 1), false, DP_DROP_BAD_HEADER},

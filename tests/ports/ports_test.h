@@ -32,10 +32,10 @@ static inline void pattern_frame(uint8_t *frame, uint32_t len, uint32_t i, const
 }
 
 struct pcap_writer_opts {
-	uint32_t magic;      /* 0xa1b2c3d4 or 0xa1b23c4d, as written by this host */
-	int swapped;         /* write every field byte-swapped (the other byte order) */
-	uint32_t linktype;   /* full LinkType field, with FCS bits if any */
-	uint32_t fcs_bytes;  /* bytes of FCS appended to each record (0xee) */
+	uint32_t magic;	    /* 0xa1b2c3d4 or 0xa1b23c4d, as written by this host */
+	int swapped;	    /* write every field byte-swapped (the other byte order) */
+	uint32_t linktype;  /* full LinkType field, with FCS bits if any */
+	uint32_t fcs_bytes; /* bytes of FCS appended to each record (0xee) */
 };
 
 static inline void pcap_put32(FILE *f, uint32_t v, int swapped)

@@ -29,7 +29,7 @@
 #include "memory.h"
 #include "ports_test.h"
 
-#define MAX_FRAME 2048
+#define MAX_FRAME    2048
 #define TX_POOL_BUFS 1024
 
 static const char *ifname, *peer_ns, *peer_if, *peer_ip_str, *port_ip_str, *helper;
@@ -61,8 +61,7 @@ static void sleep_ms(unsigned ms)
 
 static void mac_str(char *s, const uint8_t mac[6])
 {
-	sprintf(s, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
-		mac[5]);
+	sprintf(s, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 }
 
 static int parse_mac(const char *s, uint8_t mac[6])
@@ -157,7 +156,8 @@ static uint32_t collect(struct ixy_device *dev, struct frame *out, uint32_t max,
 					out[n].len = bufs[i]->len;
 					out[n].queue = q;
 					out[n].rss_hash = bufs[i]->rss_hash;
-					memcpy(out[n].data, bufs[i]->data, MIN(bufs[i]->len, MAX_FRAME));
+					memcpy(out[n].data, bufs[i]->data,
+					       MIN(bufs[i]->len, MAX_FRAME));
 				}
 			}
 			pkt_buf_free_batch(bufs, got);
@@ -243,7 +243,8 @@ static void test_link_and_mac(struct ixy_device *dev)
 	if (err == 0) {
 		CHECK_EQ(ixy_get_mac(dev, mac), 0);
 		CHECK(memcmp(mac, new_mac, 6) == 0);
-		CHECK_EQ(ixy_set_mac(dev, port_mac), 0); /* back, the peer's neighbour entry uses it */
+		CHECK_EQ(ixy_set_mac(dev, port_mac),
+			 0); /* back, the peer's neighbour entry uses it */
 		CHECK_EQ(ixy_get_mac(dev, mac), 0);
 		CHECK(memcmp(mac, port_mac, 6) == 0);
 	}
@@ -680,28 +681,45 @@ static void test_fanout(void)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"ifname", required_argument, NULL, 'i'}, {"peer-ns", required_argument, NULL, 'n'},
-		{"peer-if", required_argument, NULL, 'p'}, {"peer-ip", required_argument, NULL, 'a'},
-		{"port-ip", required_argument, NULL, 'b'}, {"helper", required_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"ifname", required_argument, NULL, 'i'},
+					     {"peer-ns", required_argument, NULL, 'n'},
+					     {"peer-if", required_argument, NULL, 'p'},
+					     {"peer-ip", required_argument, NULL, 'a'},
+					     {"port-ip", required_argument, NULL, 'b'},
+					     {"helper", required_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'i': ifname = optarg; break;
-		case 'n': peer_ns = optarg; break;
-		case 'p': peer_if = optarg; break;
-		case 'a': peer_ip_str = optarg; break;
-		case 'b': port_ip_str = optarg; break;
-		case 'h': helper = optarg; break;
-		default: return 2;
+		case 'i':
+			ifname = optarg;
+			break;
+		case 'n':
+			peer_ns = optarg;
+			break;
+		case 'p':
+			peer_if = optarg;
+			break;
+		case 'a':
+			peer_ip_str = optarg;
+			break;
+		case 'b':
+			port_ip_str = optarg;
+			break;
+		case 'h':
+			helper = optarg;
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (!ifname || !peer_ns || !peer_if || !peer_ip_str || !port_ip_str || !helper ||
 	    inet_pton(AF_INET, peer_ip_str, &peer_ip) != 1 ||
 	    inet_pton(AF_INET, port_ip_str, &port_ip) != 1) {
-		fprintf(stderr, "usage: %s --ifname IF --peer-ns NS --peer-if IF --peer-ip A "
-			"--port-ip A --helper peer.py (run by af_packet_netns.sh)\n", argv[0]);
+		fprintf(stderr,
+			"usage: %s --ifname IF --peer-ns NS --peer-if IF --peer-ip A "
+			"--port-ip A --helper peer.py (run by af_packet_netns.sh)\n",
+			argv[0]);
 		return 2;
 	}
 	CHECK_EQ(memory_configure(MEMORY_IOVA_VA, false), 0);
@@ -731,7 +749,8 @@ int main(int argc, char **argv)
 	char mac[18];
 	mac_str(mac, port_mac);
 	CHECK_EQ(run("ip -n %s neigh replace %s lladdr %s nud permanent dev %s", peer_ns,
-		     port_ip_str, mac, peer_if), 0);
+		     port_ip_str, mac, peer_if),
+		 0);
 
 	test_rx_content(dev);
 	test_rx_batch(dev);

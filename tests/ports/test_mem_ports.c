@@ -153,9 +153,8 @@ static void test_pcap_replay(const char *what, const struct pcap_writer_opts *o)
 static void test_pcap_fcs(void)
 {
 	/* LinkType with P set and FCS len 2 (16-bit words) = 4 bytes of FCS per record. */
-	struct pcap_writer_opts o = {.magic = 0xa1b2c3d4,
-				     .linktype = 1 | 1u << 26 | 2u << 28,
-				     .fcs_bytes = 4};
+	struct pcap_writer_opts o = {
+	    .magic = 0xa1b2c3d4, .linktype = 1 | 1u << 26 | 2u << 28, .fcs_bytes = 4};
 	const char *path = tmp_path("fcs.pcap");
 	CHECK_EQ(pcap_write(path, &o, frames, frame_lens, NUM_FRAMES), 0);
 	struct ixy_device *dev = pcap_port_open(path, NULL);

@@ -15,7 +15,7 @@
 #include "ports_test.h"
 
 #define EXPECTED_FRAMES 179
-#define MAX_FRAME 2048
+#define MAX_FRAME	2048
 
 struct ref_frame {
 	uint32_t len;
@@ -71,7 +71,8 @@ int main(int argc, char **argv)
 	}
 	if (access(argv[1], R_OK) != 0) {
 		printf("SKIP: %s not found (shared test data is not checked out beside the "
-		       "project)\n", argv[1]);
+		       "project)\n",
+		       argv[1]);
 		return 77;
 	}
 	CHECK_EQ(memory_configure(MEMORY_IOVA_VA, false), 0);
@@ -109,8 +110,10 @@ int main(int argc, char **argv)
 				   (bufs[i]->len != ref[seen].len ||
 				    memcmp(bufs[i]->data, ref[seen].data, ref[seen].len) != 0)) {
 				if (mismatches++ < 5)
-					fprintf(stderr, "frame %u: %u bytes, tcpdump shows %u or "
-						"other bytes\n", seen, bufs[i]->len, ref[seen].len);
+					fprintf(stderr,
+						"frame %u: %u bytes, tcpdump shows %u or "
+						"other bytes\n",
+						seen, bufs[i]->len, ref[seen].len);
 			}
 		}
 		pkt_buf_free_batch(bufs, got);

@@ -63,8 +63,8 @@ static size_t compare(const struct lpm4 *lpm, const struct lpm4_ref *ref, const 
 			want_found += want != LPM4_NH_NONE;
 			uint32_t single = lpm4_lookup(lpm, a[i + j]);
 			if ((nh[j] != want || single != want) && bad++ < 5)
-				fprintf(stderr, "%s: %08x -> batch %u single %u, reference %u\n", what,
-					a[i + j], nh[j], single, want);
+				fprintf(stderr, "%s: %08x -> batch %u single %u, reference %u\n",
+					what, a[i + j], nh[j], single, want);
 		}
 		if (found != want_found && bad++ < 5)
 			fprintf(stderr, "%s: batch found %u, want %u\n", what, found, want_found);
@@ -77,13 +77,13 @@ static void test_bad_input(struct nexthop_table *nht)
 	struct lpm4 *lpm = lpm4_create(nht);
 	uint32_t nh;
 	CHECK(lpm != NULL);
-	CHECK_EQ(lpm4_add(lpm, ip(10, 0, 0, 0), 33, 1), -EINVAL);       /* length 33 */
-	CHECK_EQ(lpm4_add(lpm, ip(10, 0, 0, 1), 24, 1), -EINVAL);       /* host bits set */
-	CHECK_EQ(lpm4_add(lpm, ip(10, 128, 0, 0), 8, 1), -EINVAL);      /* host bits set, short */
-	CHECK_EQ(lpm4_add(lpm, ip(1, 0, 0, 0), 0, 1), -EINVAL);         /* /0 with bits */
-	CHECK_EQ(lpm4_add(lpm, ip(10, 0, 0, 0), 24, N_NH), -ENOENT);    /* unknown next hop */
+	CHECK_EQ(lpm4_add(lpm, ip(10, 0, 0, 0), 33, 1), -EINVAL);    /* length 33 */
+	CHECK_EQ(lpm4_add(lpm, ip(10, 0, 0, 1), 24, 1), -EINVAL);    /* host bits set */
+	CHECK_EQ(lpm4_add(lpm, ip(10, 128, 0, 0), 8, 1), -EINVAL);   /* host bits set, short */
+	CHECK_EQ(lpm4_add(lpm, ip(1, 0, 0, 0), 0, 1), -EINVAL);	     /* /0 with bits */
+	CHECK_EQ(lpm4_add(lpm, ip(10, 0, 0, 0), 24, N_NH), -ENOENT); /* unknown next hop */
 	CHECK_EQ(lpm4_add(lpm, ip(10, 0, 0, 0), 24, LPM4_NH_NONE), -ENOENT);
-	CHECK_EQ(lpm4_delete(lpm, ip(10, 0, 0, 0), 24), -ENOENT);       /* not there */
+	CHECK_EQ(lpm4_delete(lpm, ip(10, 0, 0, 0), 24), -ENOENT); /* not there */
 	CHECK_EQ(lpm4_delete(lpm, ip(10, 0, 0, 0), 40), -EINVAL);
 	CHECK_EQ(lpm4_get(lpm, ip(10, 0, 0, 0), 24, &nh), -ENOENT);
 	CHECK_EQ(lpm4_add(lpm, ip(10, 0, 0, 0), 24, 3), 0);
@@ -158,11 +158,13 @@ static void test_nesting(struct nexthop_table *nht)
 static void test_layout_edges(struct nexthop_table *nht, uint64_t *st)
 {
 	const struct lpm4_route r[] = {
-		{ip(10, 0, 0, 0), 19, 1},     {ip(10, 0, 0, 0), 24, 2},     {ip(10, 0, 31, 0), 24, 3},
-		{ip(10, 0, 31, 252), 30, 4},  {ip(10, 0, 31, 255), 32, 5},  {ip(10, 0, 31, 254), 31, 6},
-		{ip(10, 0, 0, 0), 25, 7},     {ip(10, 0, 0, 0), 32, 8},     {ip(10, 0, 32, 0), 20, 9},
-		{ip(10, 0, 63, 255), 32, 10}, {ip(10, 0, 16, 0), 20, 11},   {ip(10, 0, 8, 0), 21, 12},
-		{ip(255, 255, 255, 255), 32, 13},
+	    {ip(10, 0, 0, 0), 19, 1},	      {ip(10, 0, 0, 0), 24, 2},
+	    {ip(10, 0, 31, 0), 24, 3},	      {ip(10, 0, 31, 252), 30, 4},
+	    {ip(10, 0, 31, 255), 32, 5},      {ip(10, 0, 31, 254), 31, 6},
+	    {ip(10, 0, 0, 0), 25, 7},	      {ip(10, 0, 0, 0), 32, 8},
+	    {ip(10, 0, 32, 0), 20, 9},	      {ip(10, 0, 63, 255), 32, 10},
+	    {ip(10, 0, 16, 0), 20, 11},	      {ip(10, 0, 8, 0), 21, 12},
+	    {ip(255, 255, 255, 255), 32, 13},
 	};
 	struct lpm4 *lpm = lpm4_create(nht);
 	struct lpm4_ref *ref = lpm4_ref_create(ARRAY_SIZE(r));
@@ -214,8 +216,8 @@ static void test_layout_edges(struct nexthop_table *nht, uint64_t *st)
  * clustered in a few /8s so that routes nest and share subtrees. */
 static struct lpm4_route random_route(uint64_t *st)
 {
-	static const uint8_t lens[] = {0, 1, 7, 8, 12, 16, 16, 17, 18, 18, 19, 20, 21, 22, 22, 23,
-				       23, 24, 24, 24, 24, 24, 25, 26, 28, 30, 31, 32, 32};
+	static const uint8_t lens[] = {0,  1,  7,  8,  12, 16, 16, 17, 18, 18, 19, 20, 21, 22, 22,
+				       23, 23, 24, 24, 24, 24, 24, 25, 26, 28, 30, 31, 32, 32};
 	uint8_t len = lens[ref_rand32(st) % sizeof(lens)];
 	uint32_t a = (ref_rand32(st) % 4 + 10) << 24 | (ref_rand32(st) & 0x03ffffffu);
 	uint32_t mask = len ? ~0u << (32 - len) : 0;
@@ -279,14 +281,14 @@ static void test_random_updates(struct nexthop_table *nht, uint64_t *st)
 	lpm4_get_stats(lpm, &s1);
 	lpm4_get_stats(rebuilt, &s2);
 	CHECK_EQ(s1.routes, s2.routes);
-	CHECK_EQ(s1.nodes, s2.nodes);   /* the same routes give the same trie */
+	CHECK_EQ(s1.nodes, s2.nodes); /* the same routes give the same trie */
 	CHECK_EQ(s1.leaves, s2.leaves);
 
 	/* Bulk replacement of a populated table, including duplicates (the later one wins). */
 	for (size_t i = 0; i < N_ROUTES; i++) {
 		lpm4_ref_delete(ref, r[i].prefix, r[i].len);
 		if (i % 7 == 3)
-			r[i] = r[i - 1]; /* a duplicate... */
+			r[i] = r[i - 1];		   /* a duplicate... */
 		r[i].nh = 1 + ref_rand32(st) % (N_NH - 1); /* ...with its own next hop */
 	}
 	for (size_t i = 0; i < N_ROUTES; i++)
@@ -330,8 +332,8 @@ static void test_nexthop_leaves(void)
 	struct lpm4 *lpm = lpm4_create(nht);
 	CHECK(lpm != NULL);
 	for (uint32_t k = 0; k < ARRAY_SIZE(nhs); k++) {
-		CHECK_EQ(lpm4_add(lpm, ip(20, k, 0, 0), 16, nhs[k]), 0);         /* 8 whole /19s */
-		CHECK_EQ(lpm4_add(lpm, ip(30, k, 64, 0), 24, nhs[k]), 0);        /* inside a block */
+		CHECK_EQ(lpm4_add(lpm, ip(20, k, 0, 0), 16, nhs[k]), 0);  /* 8 whole /19s */
+		CHECK_EQ(lpm4_add(lpm, ip(30, k, 64, 0), 24, nhs[k]), 0); /* inside a block */
 		CHECK_EQ(lpm4_add(lpm, ip(30, k, 64, 77), 32, nhs[(k + 1) % ARRAY_SIZE(nhs)]), 0);
 	}
 	for (uint32_t k = 0; k < ARRAY_SIZE(nhs); k++) {

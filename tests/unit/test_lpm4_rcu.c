@@ -24,14 +24,14 @@
 #include "test_util.h"
 
 #define N_PER_GROUP 48
-#define N_GROUPS 5
-#define N_ADDR (N_PER_GROUP * N_GROUPS)
-#define N_READERS 2
-#define BIT_NONE (1u << 31)
+#define N_GROUPS    5
+#define N_ADDR	    (N_PER_GROUP * N_GROUPS)
+#define N_READERS   2
+#define BIT_NONE    (1u << 31)
 
 static uint32_t addr[N_ADDR];
 static uint32_t allowed[N_ADDR]; /* bit nh set if nh is allowed; BIT_NONE for no route */
-static int stop;                 /* set by the writer; relaxed is enough, it only ends a loop */
+static int stop;		 /* set by the writer; relaxed is enough, it only ends a loop */
 
 struct reader_result {
 	uint64_t lookups;
@@ -56,9 +56,11 @@ static void *reader(void *arg)
 			nh[i] = lpm4_lookup(lpm, addr[i]);
 		for (unsigned i = 0; i < N_ADDR; i++) {
 			uint32_t bit = nh[i] == LPM4_NH_NONE ? BIT_NONE
-				     : nh[i] < 31            ? 1u << nh[i] : 0;
+				       : nh[i] < 31	     ? 1u << nh[i]
+							     : 0;
 			if (!(allowed[i] & bit) && res->violations++ < 5)
-				fprintf(stderr, "reader: %08x -> %u, not allowed\n", addr[i], nh[i]);
+				fprintf(stderr, "reader: %08x -> %u, not allowed\n", addr[i],
+					nh[i]);
 		}
 		res->lookups += N_ADDR;
 		rcu_quiescent(); /* one report per "poll loop" */
@@ -140,7 +142,8 @@ int main(void)
 		case 0: /* A: flip one /24's next hop, then all of them */
 			flip_a ^= 1;
 			for (unsigned j = 0; j < N_PER_GROUP; j++)
-				CHECK_EQ(lpm4_add(lpm, ip(10, 1, j, 0), 24, (uint32_t)(2 + flip_a)), 0);
+				CHECK_EQ(lpm4_add(lpm, ip(10, 1, j, 0), 24, (uint32_t)(2 + flip_a)),
+					 0);
 			break;
 		case 1: /* B: add or delete a /25 */
 			k %= N_PER_GROUP;
@@ -156,9 +159,10 @@ int main(void)
 			break;
 		case 3: /* everything at once, now and then */
 			if (rounds % 16 == 3)
-				CHECK_EQ(lpm4_replace_all(lpm, routes,
-							  route_set(routes, b_present, flip_a, flip_c)),
-					 0);
+				CHECK_EQ(
+				    lpm4_replace_all(lpm, routes,
+						     route_set(routes, b_present, flip_a, flip_c)),
+				    0);
 			break;
 		}
 		if (rounds % 8 == 0)

@@ -67,12 +67,12 @@ static void test_basics(void)
 	CHECK(ports[0] == 5 && ports[1] == 2 && ports[2] == MAC_PORT_NONE);
 
 	/* Ageing, default 300 s: a was last seen at 1002, c at 1002, b at 1003. */
-	CHECK_EQ(mac_table_age(t, 1302), 0); /* exactly 300 s: not yet */
+	CHECK_EQ(mac_table_age(t, 1302), 0);			      /* exactly 300 s: not yet */
 	CHECK_EQ(mac_table_learn(t, c, 1, 1, 1250), MAC_LEARN_KNOWN); /* refreshed */
-	CHECK_EQ(mac_table_age(t, 1303), 2);  /* a on bridges 1 and 2 */
+	CHECK_EQ(mac_table_age(t, 1303), 2);			      /* a on bridges 1 and 2 */
 	CHECK_EQ(mac_table_lookup(t, a, 1, &port), -ENOENT);
 	CHECK_EQ(mac_table_lookup(t, b, 1, &port), 0);
-	CHECK_EQ(mac_table_age(t, 1304), 1);  /* b */
+	CHECK_EQ(mac_table_age(t, 1304), 1); /* b */
 	CHECK_EQ(mac_table_lookup(t, c, 1, &port), 0);
 	mac_table_set_ageing(t, 10);
 	CHECK_EQ(mac_table_age(t, 1260), 0);
@@ -96,7 +96,8 @@ static void test_basics(void)
 	CHECK_EQ(st.flushed, 4);
 	mac_table_free(t);
 	mac_table_free(NULL);
-	CHECK(mac_table_create(&(struct mac_table_config){.capacity = 0}) == NULL && errno == EINVAL);
+	CHECK(mac_table_create(&(struct mac_table_config){.capacity = 0}) == NULL &&
+	      errno == EINVAL);
 }
 
 /* A table filled to its capacity takes every station (the two-choice buckets do not overflow
@@ -109,7 +110,8 @@ static void test_fill(void)
 	unsigned ok = 0;
 	for (uint32_t i = 0; i < CAP; i++) {
 		mac_of(i * 2654435761u, m);
-		ok += mac_table_learn(t, m, (uint16_t)(i % 3), (uint16_t)(i % 48), 1) == MAC_LEARN_NEW;
+		ok += mac_table_learn(t, m, (uint16_t)(i % 3), (uint16_t)(i % 48), 1) ==
+		      MAC_LEARN_NEW;
 	}
 	CHECK_EQ(ok, CAP);
 	mac_of(0xdeadbeef, m);
@@ -125,8 +127,8 @@ static void test_fill(void)
 }
 
 #define N_WORKERS 2
-#define N_SHARED 512   /* stations every worker sees (and moves between ports) */
-#define N_OWN 4096     /* stations per worker */
+#define N_SHARED  512  /* stations every worker sees (and moves between ports) */
+#define N_OWN	  4096 /* stations per worker */
 
 struct worker {
 	struct mac_table *t;
@@ -148,7 +150,8 @@ static void *worker(void *arg)
 		}
 		for (uint32_t i = 0; i < N_SHARED; i++) {
 			mac_of(i, m);
-			w->bad += mac_table_learn(w->t, m, 1, (uint16_t)(10 + w->id), (uint32_t)round) < 0;
+			w->bad += mac_table_learn(w->t, m, 1, (uint16_t)(10 + w->id),
+						  (uint32_t)round) < 0;
 			uint16_t port;
 			/* Either worker's port: never anything else, never missing. */
 			w->bad += mac_table_lookup(w->t, m, 1, &port) != 0 || port < 10 ||
@@ -160,8 +163,8 @@ static void *worker(void *arg)
 
 static void test_concurrent(void)
 {
-	struct mac_table *t = mac_table_create(
-		&(struct mac_table_config){.capacity = N_WORKERS * N_OWN + N_SHARED});
+	struct mac_table *t =
+	    mac_table_create(&(struct mac_table_config){.capacity = N_WORKERS * N_OWN + N_SHARED});
 	pthread_t th[N_WORKERS];
 	struct worker w[N_WORKERS];
 	for (int i = 0; i < N_WORKERS; i++) {

@@ -24,9 +24,13 @@ static void free_pkt(void *ctx, void *pkt)
 
 static void test_states(void)
 {
-	struct neigh_table *t = neigh_table_create(&(struct neigh_config){
-		.capacity = 3, .reachable_ms = 1000, .stale_ms = 5000, .retrans_ms = 100,
-		.max_probes = 3, .queue_len = 2, .free_pkt = free_pkt});
+	struct neigh_table *t = neigh_table_create(&(struct neigh_config){.capacity = 3,
+									  .reachable_ms = 1000,
+									  .stale_ms = 5000,
+									  .retrans_ms = 100,
+									  .max_probes = 3,
+									  .queue_len = 2,
+									  .free_pkt = free_pkt});
 	uint8_t mac[6], m1[6] = {2, 0, 0, 0, 0, 1}, m2[6] = {2, 0, 0, 0, 0, 2};
 	uint16_t port;
 	bool req;
@@ -59,7 +63,8 @@ static void test_states(void)
 	CHECK_EQ(neigh_lookup(t, A, mac, &port), 0);
 	CHECK(memcmp(mac, m1, 6) == 0 && port == 4);
 	CHECK_EQ(neigh_resolve(t, A, PKT(4), 160, &req), 0); /* usable: not taken */
-	/* Reachable -> stale after reachable_ms, still usable; a confirmation makes it reachable. */
+	/* Reachable -> stale after reachable_ms, still usable; a confirmation makes it reachable.
+	 */
 	neigh_tick(t, 1149, probes, 4);
 	CHECK(neigh_get(t, A, &res, &queued) == 0 && res.state == NEIGH_REACHABLE);
 	neigh_tick(t, 1150, probes, 4);
@@ -120,7 +125,8 @@ static void *reader(void *arg)
 			uint8_t mac[6];
 			uint16_t port;
 			int r = neigh_lookup(t, ip, mac, &port);
-			/* The control thread only ever gives ip the MAC 02:00:00:00:00:ip on port ip. */
+			/* The control thread only ever gives ip the MAC 02:00:00:00:00:ip on port
+			 * ip. */
 			if (r == 0 && (mac[5] != ip || mac[0] != 2 || port != ip))
 				bad++;
 			else if (r != 0 && r != -ENOENT && r != -EAGAIN)
@@ -135,7 +141,7 @@ static void *reader(void *arg)
 static void test_concurrent_readers(void)
 {
 	struct neigh_table *t = neigh_table_create(&(struct neigh_config){
-		.capacity = 64, .reachable_ms = 3, .stale_ms = 7, .free_pkt = free_pkt});
+	    .capacity = 64, .reachable_ms = 3, .stale_ms = 7, .free_pkt = free_pkt});
 	pthread_t th;
 	CHECK_EQ(pthread_create(&th, NULL, reader, t), 0);
 	for (uint64_t now = 0; now < 3000; now++) {

@@ -14,23 +14,22 @@
 
 static int test_failures;
 
-#define CHECK(cond)                                                                   \
-	do {                                                                          \
-		if (!(cond)) {                                                        \
-			test_failures++;                                              \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-				#cond);                                               \
-		}                                                                     \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			test_failures++;                                                           \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                                   \
-	do {                                                                             \
-		long long a_ = (long long)(a), b_ = (long long)(b);                      \
-		if (a_ != b_) {                                                          \
-			test_failures++;                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s == %s (%lld != %lld)\n", \
-				__FILE__, __LINE__, #a, #b, a_, b_);                     \
-		}                                                                        \
+#define CHECK_EQ(a, b)                                                                             \
+	do {                                                                                       \
+		long long a_ = (long long)(a), b_ = (long long)(b);                                \
+		if (a_ != b_) {                                                                    \
+			test_failures++;                                                           \
+			fprintf(stderr, "%s:%d: check failed: %s == %s (%lld != %lld)\n",          \
+				__FILE__, __LINE__, #a, #b, a_, b_);                               \
+		}                                                                                  \
 	} while (0)
 
 /* The seed for this run: $TEST_SEED if set (to replay a failure), else from the clock. */

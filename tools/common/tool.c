@@ -77,8 +77,9 @@ static void print_device_error(const char *prog, const char *name, int err)
 		hint = " (not a network controller)";
 		break;
 	case EBUSY:
-		hint = " (another program drives it, or its kernel interface is up with addresses or "
-		       "routes: --force takes the latter)";
+		hint =
+		    " (another program drives it, or its kernel interface is up with addresses or "
+		    "routes: --force takes the latter)";
 		break;
 	case EACCES:
 	case EPERM:

@@ -439,9 +439,10 @@ static int parse_api(struct ctx *c, json_t *o, struct ixyd_config *cfg)
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	if (api_parse_listen(cfg->api_listen, &ss, &sslen) != 0)
-		return fail(c, "api.listen",
-			    "must be \"HOST:PORT\" with a numeric IPv4 host or [IPv6] host, got \"%s\"",
-			    cfg->api_listen);
+		return fail(
+		    c, "api.listen",
+		    "must be \"HOST:PORT\" with a numeric IPv4 host or [IPv6] host, got \"%s\"",
+		    cfg->api_listen);
 	return 0;
 }
 

@@ -60,9 +60,9 @@ struct ixyd_config {
 	uint32_t idle_sleep_us;
 	uint32_t icmp_rate_per_s;
 	uint32_t icmp_burst;
-	char api_listen[64]; /* "" when absent: the API's default (api.h) */
+	char api_listen[64];	       /* "" when absent: the API's default (api.h) */
 	char state_file[CFG_PATH_MAX]; /* "" when absent: API changes are not saved */
-	bool has_pci;	     /* some port is a PCI device (needs huge pages) */
+	bool has_pci;		       /* some port is a PCI device (needs huge pages) */
 };
 
 /*

@@ -7,8 +7,8 @@
  *
  * Lookup addresses: P% uniformly random, the rest inside a random route (random host bits), the
  * mix dpdk-test-fib -r P uses. The last line of output is the summary the scripts parse:
- *   lpm-bench: <cycles>/lookup <M> Mlookups/s <MiB> MiB build <ms> ms add <cycles>/route del <cycles>/route
- * Exit status: 0, 1 on a verification mismatch, 2 on bad usage or input.
+ *   lpm-bench: <cycles>/lookup <M> Mlookups/s <MiB> MiB build <ms> ms add <cycles>/route del
+ * <cycles>/route Exit status: 0, 1 on a verification mismatch, 2 on bad usage or input.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -48,15 +48,20 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	static const struct option longopts[] = {
-		{"routes", required_argument, NULL, 'f'}, {"lookups", required_argument, NULL, 'n'},
-		{"random-pct", required_argument, NULL, 'r'}, {"batch", required_argument, NULL, 'b'},
-		{"seed", required_argument, NULL, 's'}, {"verify", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {{"routes", required_argument, NULL, 'f'},
+						 {"lookups", required_argument, NULL, 'n'},
+						 {"random-pct", required_argument, NULL, 'r'},
+						 {"batch", required_argument, NULL, 'b'},
+						 {"seed", required_argument, NULL, 's'},
+						 {"verify", no_argument, NULL, 'v'},
+						 {"help", no_argument, NULL, 'h'},
+						 {NULL, 0, NULL, 0}};
 	int c;
 	char *end;
 
-	*o = (struct options){.lookups = 10000000, .random_pct = 50, .batch = 64,
+	*o = (struct options){.lookups = 10000000,
+			      .random_pct = 50,
+			      .batch = 64,
 			      .seed = (uint64_t)time(NULL) * 2654435761u + 1};
 	while ((c = getopt_long(argc, argv, "f:n:r:b:s:vh", longopts, NULL)) != -1) {
 		errno = 0;
@@ -274,8 +279,7 @@ int main(int argc, char **argv)
 	printf("lpm-bench: %.1f/lookup %.1f Mlookups/s %.2f MiB build %.0f ms add %.0f/route "
 	       "del %.0f/route\n",
 	       (double)lookup_cycles / (double)o.lookups, (double)o.lookups / lookup_s / 1e6,
-	       lookup_mib, build_ms,
-	       (double)add_cycles / div, (double)del_cycles / div);
+	       lookup_mib, build_ms, (double)add_cycles / div, (double)del_cycles / div);
 	rc = bad ? 1 : 0;
 out:
 	lpm4_ref_free(ref);
