@@ -15,20 +15,20 @@
 #include "lpm4_arena.h"
 #include "rcu.h"
 
-#define DIR_SLOTS (1u << LPM4_DIR_BITS)
-#define SLOT_SHIFT (32 - LPM4_DIR_BITS) /* addr >> SLOT_SHIFT = dir index */
-#define SHORT_MAX_LEN LPM4_DIR_BITS     /* routes up to /19 live in dir, longer ones in subtrees */
-#define LEN_NONE 0xffu                  /* slot_best_len: no covering short route */
+#define DIR_SLOTS     (1u << LPM4_DIR_BITS)
+#define SLOT_SHIFT    (32 - LPM4_DIR_BITS) /* addr >> SLOT_SHIFT = dir index */
+#define SHORT_MAX_LEN LPM4_DIR_BITS /* routes up to /19 live in dir, longer ones in subtrees */
+#define LEN_NONE      0xffu	    /* slot_best_len: no covering short route */
 /* The dir entry of a /19 with no route: leafvec 0, index of the no-route leaf. */
 #define ENTRY_NONE ((uint64_t)ARENA_NH_LIMIT << 32)
-#define L1_OFF LPM4_DIR_BITS            /* first address bit of the level-1 node */
-#define L2_OFF (L1_OFF + LPM4_L1_BITS)  /* ... of level 2 (24); level 3 starts at 30 */
+#define L1_OFF	   LPM4_DIR_BITS	   /* first address bit of the level-1 node */
+#define L2_OFF	   (L1_OFF + LPM4_L1_BITS) /* ... of level 2 (24); level 3 starts at 30 */
 
 /* Worst case for one /19 block, in 4-byte units: 32 level-1 leaves; 32 children of a 2-unit
  * leafvec and 64 leaves; under each child 64 grandchildren (bits 30-31 padded to 6 bits, so at
  * most 4 runs) of 2 + 4 units. */
-#define L3_MAX_UNITS (2u + 4u)
-#define L2_MAX_UNITS (2u + 64u + 64u * L3_MAX_UNITS)
+#define L3_MAX_UNITS	(2u + 4u)
+#define L2_MAX_UNITS	(2u + 64u + 64u * L3_MAX_UNITS)
 #define MAX_BLOCK_UNITS (32u + 32u * L2_MAX_UNITS)
 static_assert(MAX_BLOCK_UNITS <= ARENA_MAX_UNITS, "the arena serves every block");
 static_assert(L2_OFF + 2 * LPM4_STRIDE_BITS >= 32, "three levels below the dir cover /32");
@@ -55,20 +55,20 @@ struct slot_routes {
 
 /* The authoritative route set plus what was derived from it. Readers never see this. */
 struct lpm4_ctl {
-	uint64_t *dir;               /* the dir these routes are published in */
-	struct slot_routes **slots;  /* [DIR_SLOTS]: routes longer than /19, or NULL */
-	uint32_t *short_nh;          /* routes /0../19, direct-indexed: short_nh[short_index()] */
-	uint32_t *slot_best_nh;      /* [DIR_SLOTS]: longest short route covering the slot */
-	uint8_t *slot_best_len;      /* [DIR_SLOTS]: its length, LEN_NONE if none */
+	uint64_t *dir;		    /* the dir these routes are published in */
+	struct slot_routes **slots; /* [DIR_SLOTS]: routes longer than /19, or NULL */
+	uint32_t *short_nh;	    /* routes /0../19, direct-indexed: short_nh[short_index()] */
+	uint32_t *slot_best_nh;	    /* [DIR_SLOTS]: longest short route covering the slot */
+	uint8_t *slot_best_len;	    /* [DIR_SLOTS]: its length, LEN_NONE if none */
 	size_t routes;
 	size_t subtrees, nodes, leaves, slot_bytes;
 };
 
 /* Scratch space for building one block before it is copied into the pool. */
 struct builder {
-	uint32_t *u;     /* MAX_BLOCK_UNITS */
-	uint32_t n;      /* units used */
-	uint32_t nodes;  /* level-1 node included */
+	uint32_t *u;	/* MAX_BLOCK_UNITS */
+	uint32_t n;	/* units used */
+	uint32_t nodes; /* level-1 node included */
 	uint32_t leaves;
 	uint32_t n_refs;
 	uint16_t ref_at[MAX_CHILD_REFS]; /* where child references are, to relocate them */
@@ -159,7 +159,8 @@ static uint64_t build_node(struct builder *b, const struct route *r, size_t n, u
 	for (unsigned v = 0; v < slots; v += 4) {
 		__m128i cur = _mm_loadu_si128((const __m128i *)(val + v));
 		__m128i prev = _mm_loadu_si128((const __m128i *)(val + v - 1));
-		unsigned same = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(cur, prev)));
+		unsigned same =
+		    (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(cur, prev)));
 		leafvec |= (uint64_t)(~same & 15u) << v;
 	}
 	if (slots < 64)
@@ -185,11 +186,13 @@ static uint64_t build_node(struct builder *b, const struct route *r, size_t n, u
 		if (internal & (1ull << v)) {
 			uint32_t node = b->n;
 			b->n += 2;
-			uint64_t lv = build_node(b, r + i, j - i, off + bits, LPM4_STRIDE_BITS, val[v]);
+			uint64_t lv =
+			    build_node(b, r + i, j - i, off + bits, LPM4_STRIDE_BITS, val[v]);
 			b->u[node] = (uint32_t)lv;
 			b->u[node + 1] = (uint32_t)(lv >> 32);
 			uint32_t at_ref = first + lpm4_rank_(leafvec, v) - 1;
-			b->u[at_ref] = LPM4_CHILD_BIT | node; /* block offset: build_block() relocates */
+			b->u[at_ref] =
+			    LPM4_CHILD_BIT | node; /* block offset: build_block() relocates */
 			b->ref_at[b->n_refs++] = (uint16_t)at_ref;
 		}
 		i = j;
@@ -234,8 +237,11 @@ static int build_block(struct builder *b, struct lpm4_arena *arena, const struct
 		b->u[b->ref_at[i]] += idx; /* block offset -> pool index; the top bit stays */
 	memcpy(arena->base + idx, b->u, b->n * sizeof(uint32_t));
 	/* Stored minus one: the lookup adds popcount(leafvec & bits 0..v), which is >= 1. */
-	*u = (struct slot_update){.entry = ((uint64_t)(idx - 1) << 32) | leafvec, .idx = idx,
-				  .units = b->n, .nodes = b->nodes, .leaves = b->leaves};
+	*u = (struct slot_update){.entry = ((uint64_t)(idx - 1) << 32) | leafvec,
+				  .idx = idx,
+				  .units = b->n,
+				  .nodes = b->nodes,
+				  .leaves = b->leaves};
 	return 0;
 }
 
@@ -357,8 +363,8 @@ static void slot_commit(struct lpm4_impl *l, uint32_t slot, const struct slot_up
 
 	set_dir_entry(c->dir, slot, u->entry);
 	if (old) {
-		/* A slot with a block always has its slot_routes: it is freed only when empty, after
-		 * its block was replaced by a leaf. */
+		/* A slot with a block always has its slot_routes: it is freed only when empty,
+		 * after its block was replaced by a leaf. */
 		c->subtrees--;
 		c->nodes -= sr->block_nodes;
 		c->leaves -= sr->block_leaves;
@@ -403,7 +409,7 @@ struct lpm4 *lpm4_create(struct nexthop_table *nht)
 		goto err_free;
 	for (uint32_t s = 0; s < DIR_SLOTS; s++)
 		l->ctl->dir[s] = ENTRY_NONE; /* its leaf is ready from lpm4_arena_init() */
-	l->pub.dir = l->ctl->dir; /* not shared yet: plain stores are enough */
+	l->pub.dir = l->ctl->dir;	     /* not shared yet: plain stores are enough */
 	l->pub.pool = l->arena.base;
 	return &l->pub;
 
@@ -587,8 +593,8 @@ static int short_apply(struct lpm4_impl *l, uint32_t first, uint32_t count, uint
 	/* 1. Change the covering route of the affected slots (control state only). */
 	for (uint32_t s = first; s < first + count; s++) {
 		uint8_t cur = c->slot_best_len[s];
-		bool hit = match_exact ? cur == best_len_max
-				       : cur == LEN_NONE || cur <= best_len_max;
+		bool hit =
+		    match_exact ? cur == best_len_max : cur == LEN_NONE || cur <= best_len_max;
 		if (!hit)
 			continue;
 		chg[n++] = (struct short_change){s, c->slot_best_nh[s], cur};
@@ -627,8 +633,8 @@ static int add_short(struct lpm4_impl *l, uint32_t prefix, uint8_t len, uint32_t
 	uint32_t old_nh = c->short_nh[si];
 
 	c->short_nh[si] = nh;
-	int err = short_apply(l, prefix >> SLOT_SHIFT, 1u << (SHORT_MAX_LEN - len), len, false, nh,
-			      len);
+	int err =
+	    short_apply(l, prefix >> SLOT_SHIFT, 1u << (SHORT_MAX_LEN - len), len, false, nh, len);
 	if (err < 0) {
 		c->short_nh[si] = old_nh;
 		return err;
@@ -653,8 +659,8 @@ static int delete_short(struct lpm4_impl *l, uint32_t prefix, uint8_t len)
 	/* The slots this route was best for fall back to the longest shorter route covering it;
 	 * that route covers all of them alike. */
 	for (int l2 = len - 1; l2 >= 0; l2--) {
-		uint32_t nh = c->short_nh[short_index(prefix & prefix_mask((unsigned)l2),
-						      (unsigned)l2)];
+		uint32_t nh =
+		    c->short_nh[short_index(prefix & prefix_mask((unsigned)l2), (unsigned)l2)];
 		if (nh != LPM4_NH_NONE) {
 			repl_nh = nh;
 			repl_len = (uint8_t)l2;
@@ -759,7 +765,8 @@ int lpm4_walk(const struct lpm4 *lpm, size_t skip, lpm4_walk_fn *fn, void *arg)
 				continue;
 			}
 			uint32_t prefix = s << SLOT_SHIFT;
-			int rc = fn(arg, prefix, lens[i], c->short_nh[short_index(prefix, lens[i])]);
+			int rc =
+			    fn(arg, prefix, lens[i], c->short_nh[short_index(prefix, lens[i])]);
 			if (rc)
 				return rc;
 		}
@@ -787,8 +794,9 @@ static int sort_routes(struct route *r, size_t n)
 	for (int pass = 0; pass < 3; pass++) {
 		memset(count, 0, 65536 * sizeof(*count));
 		for (size_t i = 0; i < n; i++) {
-			uint32_t d = pass == 0 ? r[i].len
-				   : pass == 1 ? r[i].prefix & 0xffff : r[i].prefix >> 16;
+			uint32_t d = pass == 0	 ? r[i].len
+				     : pass == 1 ? r[i].prefix & 0xffff
+						 : r[i].prefix >> 16;
 			count[d]++;
 		}
 		uint32_t sum = 0;
@@ -798,8 +806,9 @@ static int sort_routes(struct route *r, size_t n)
 			sum += k;
 		}
 		for (size_t i = 0; i < n; i++) {
-			uint32_t d = pass == 0 ? r[i].len
-				   : pass == 1 ? r[i].prefix & 0xffff : r[i].prefix >> 16;
+			uint32_t d = pass == 0	 ? r[i].len
+				     : pass == 1 ? r[i].prefix & 0xffff
+						 : r[i].prefix >> 16;
 			tmp[count[d]++] = r[i];
 		}
 		memcpy(r, tmp, n * sizeof(*r));
@@ -966,8 +975,7 @@ err:
  *      lpm4_descend_();
  *   4. count the answers, four at a time.
  */
-unsigned lpm4_lookup_batch(const struct lpm4 *lpm, const uint32_t *addrs, uint32_t *nh,
-			   unsigned n)
+unsigned lpm4_lookup_batch(const struct lpm4 *lpm, const uint32_t *addrs, uint32_t *nh, unsigned n)
 {
 	/* Acquire pairs with the release store in lpm4_replace_all(). */
 	const uint64_t *dir = __atomic_load_n(&lpm->dir, __ATOMIC_ACQUIRE);
@@ -990,7 +998,7 @@ unsigned lpm4_lookup_batch(const struct lpm4 *lpm, const uint32_t *addrs, uint32
 			/* popcount(leafvec & bits 0..v) as popcount(leafvec << (31 - v)), where
 			 * 31 - v = ~a >> 8 & 31: fewer instructions than building the mask. */
 			uint32_t rank = (uint32_t)__builtin_popcount(
-				(uint32_t)e << ((~a >> (32 - L2_OFF)) & ((1u << LPM4_L1_BITS) - 1)));
+			    (uint32_t)e << ((~a >> (32 - L2_OFF)) & ((1u << LPM4_L1_BITS) - 1)));
 			leaf[i] = (uint32_t)(e >> 32) + rank;
 			__builtin_prefetch(&pool[leaf[i]]);
 		}
@@ -1026,16 +1034,17 @@ void lpm4_get_stats(const struct lpm4 *lpm, struct lpm4_stats *st)
 	const struct lpm4_impl *l = impl_of(lpm);
 	const struct lpm4_ctl *c = l->ctl;
 	*st = (struct lpm4_stats){
-		.routes = c->routes,
-		.subtrees = c->subtrees,
-		.nodes = c->nodes,
-		.leaves = c->leaves,
-		.lookup_bytes = DIR_SLOTS * sizeof(uint64_t) + lpm4_arena_footprint(&l->arena),
-		.control_bytes = sizeof(*l) + sizeof(*c) + DIR_SLOTS * (sizeof(*c->slots) +
-			sizeof(*c->slot_best_nh) + sizeof(*c->slot_best_len)) +
-			SHORT_ENTRIES * sizeof(*c->short_nh) + c->slot_bytes +
-			MAX_BLOCK_UNITS * sizeof(*l->b.u),
-		.pending_bytes = rcu_retire_pending_bytes(&l->retire),
+	    .routes = c->routes,
+	    .subtrees = c->subtrees,
+	    .nodes = c->nodes,
+	    .leaves = c->leaves,
+	    .lookup_bytes = DIR_SLOTS * sizeof(uint64_t) + lpm4_arena_footprint(&l->arena),
+	    .control_bytes = sizeof(*l) + sizeof(*c) +
+			     DIR_SLOTS * (sizeof(*c->slots) + sizeof(*c->slot_best_nh) +
+					  sizeof(*c->slot_best_len)) +
+			     SHORT_ENTRIES * sizeof(*c->short_nh) + c->slot_bytes +
+			     MAX_BLOCK_UNITS * sizeof(*l->b.u),
+	    .pending_bytes = rcu_retire_pending_bytes(&l->retire),
 	};
 }
 

@@ -51,12 +51,12 @@
 
 #include "nexthop.h"
 
-#define LPM4_NH_NONE UINT32_MAX /* lookup result when no route matches */
-#define LPM4_DIR_BITS 19
-#define LPM4_L1_BITS 5          /* the level-1 node, inside the dir entry: /20 .. /24 */
-#define LPM4_STRIDE_BITS 6      /* nodes below it: /25 .. /30, then /31 .. /32 */
-#define LPM4_CHILD_BIT 0x80000000u
-#define LPM4_BATCH_MAX 64 /* batch lookups process addresses in chunks of this many */
+#define LPM4_NH_NONE	 UINT32_MAX /* lookup result when no route matches */
+#define LPM4_DIR_BITS	 19
+#define LPM4_L1_BITS	 5 /* the level-1 node, inside the dir entry: /20 .. /24 */
+#define LPM4_STRIDE_BITS 6 /* nodes below it: /25 .. /30, then /31 .. /32 */
+#define LPM4_CHILD_BIT	 0x80000000u
+#define LPM4_BATCH_MAX	 64 /* batch lookups process addresses in chunks of this many */
 
 /* Next-hop indices are below 2^24 (nexthop_table_create() allows at most 2^24 entries), so a leaf
  * with the top bit set other than LPM4_NH_NONE (-1 as int32) is a child reference: child
@@ -66,15 +66,15 @@ static_assert(LPM4_NH_LIMIT <= LPM4_CHILD_BIT, "next hops never look like childr
 
 /* The part of the table lookups read; the route set and reclamation state are private. */
 struct lpm4 {
-	uint64_t *dir;        /* RCU-published: load with acquire, never cache across rcu_quiescent() */
+	uint64_t *dir; /* RCU-published: load with acquire, never cache across rcu_quiescent() */
 	const uint32_t *pool; /* subtree blocks; constant from lpm4_create() to lpm4_free() */
 };
 
 /* One route for bulk replacement. */
 struct lpm4_route {
 	uint32_t prefix; /* host byte order, host bits zero */
-	uint8_t len;     /* 0..32 */
-	uint32_t nh;     /* an allocated next-hop index */
+	uint8_t len;	 /* 0..32 */
+	uint32_t nh;	 /* an allocated next-hop index */
 };
 
 /* Is leaf value x a child reference? Internal to the lookups below. */
@@ -126,8 +126,7 @@ static inline uint32_t lpm4_lookup(const struct lpm4 *lpm, uint32_t addr)
  * Look up n addresses (host byte order), prefetching across the batch. nh[i] receives the next
  * hop of addrs[i] or LPM4_NH_NONE. Returns how many had a route. Any RCU reader thread.
  */
-unsigned lpm4_lookup_batch(const struct lpm4 *lpm, const uint32_t *addrs, uint32_t *nh,
-			   unsigned n);
+unsigned lpm4_lookup_batch(const struct lpm4 *lpm, const uint32_t *addrs, uint32_t *nh, unsigned n);
 
 /*
  * Create an empty table whose routes point into nht (which must outlive the table). Returns NULL
@@ -191,7 +190,7 @@ void lpm4_sync(struct lpm4 *lpm);
 
 struct lpm4_stats {
 	size_t routes;
-	size_t subtrees;      /* /19 slots with a block */
+	size_t subtrees; /* /19 slots with a block */
 	size_t nodes;
 	size_t leaves;
 	size_t lookup_bytes;  /* what lookups touch: dir + subtree blocks, with malloc overhead */

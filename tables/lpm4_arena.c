@@ -30,8 +30,9 @@ static int nh_page_ready(struct lpm4_arena *a, uint32_t idx)
 	 * and never written again. */
 	for (size_t i = 0; i < per_page; i++) {
 		size_t unit = page * per_page + i;
-		p[i] = unit < ARENA_NH_LIMIT ? (uint32_t)unit
-		       : unit == ARENA_NH_LIMIT ? UINT32_MAX : 0;
+		p[i] = unit < ARENA_NH_LIMIT	? (uint32_t)unit
+		       : unit == ARENA_NH_LIMIT ? UINT32_MAX
+						: 0;
 	}
 	a->nh_page_ready[page / 64] |= bit;
 	a->nh_pages++;

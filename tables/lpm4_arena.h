@@ -29,27 +29,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ARENA_GRAIN_UNITS 2u              /* block allocation granule: 2 x 4 bytes */
-#define ARENA_MAX_UNITS 16384u            /* largest block (lpm4.c asserts its worst case fits) */
-#define ARENA_STEP_BYTES (2u << 20)       /* block commit granule: one huge page */
-#define ARENA_PAGE_BYTES 4096u            /* next-hop leaf commit granule */
-#define ARENA_RESERVE_BYTES (1ull << 30)  /* address space per table: 2^28 units */
-#define ARENA_NH_LIMIT (1u << 24)         /* next hops 0 .. 2^24 - 1 have a leaf; 2^24: none */
-#define ARENA_NH_PAGES ((ARENA_NH_LIMIT + 1) * 4u / ARENA_PAGE_BYTES + 1)
+#define ARENA_GRAIN_UNITS   2u		 /* block allocation granule: 2 x 4 bytes */
+#define ARENA_MAX_UNITS	    16384u	 /* largest block (lpm4.c asserts its worst case fits) */
+#define ARENA_STEP_BYTES    (2u << 20)	 /* block commit granule: one huge page */
+#define ARENA_PAGE_BYTES    4096u	 /* next-hop leaf commit granule */
+#define ARENA_RESERVE_BYTES (1ull << 30) /* address space per table: 2^28 units */
+#define ARENA_NH_LIMIT	    (1u << 24)	 /* next hops 0 .. 2^24 - 1 have a leaf; 2^24: none */
+#define ARENA_NH_PAGES	    ((ARENA_NH_LIMIT + 1) * 4u / ARENA_PAGE_BYTES + 1)
 /* First block unit: after the next-hop leaves, on a 2 MiB boundary. */
-#define ARENA_BLOCKS_START (((ARENA_NH_LIMIT + 1) * 4ull + ARENA_STEP_BYTES - 1) / \
-			    ARENA_STEP_BYTES * ARENA_STEP_BYTES / 4)
+#define ARENA_BLOCKS_START                                                                         \
+	(((ARENA_NH_LIMIT + 1) * 4ull + ARENA_STEP_BYTES - 1) / ARENA_STEP_BYTES *                 \
+	 ARENA_STEP_BYTES / 4)
 
 struct lpm4_arena {
-	uint32_t *base;          /* 2 MiB aligned start of the reservation; NULL before init */
-	void *map;               /* what mmap returned, for munmap */
+	uint32_t *base; /* 2 MiB aligned start of the reservation; NULL before init */
+	void *map;	/* what mmap returned, for munmap */
 	size_t map_bytes;
-	size_t committed_units;  /* [ARENA_BLOCKS_START, committed_units) is read/write */
-	size_t bump_units;       /* [bump_units, committed_units) was never handed out */
-	size_t used_units;       /* blocks handed out and not freed (rounded sizes) */
-	size_t nh_pages;         /* next-hop leaf pages made usable */
-	uint32_t free_head[ARENA_MAX_UNITS / ARENA_GRAIN_UNITS + 1]; /* by size in granules; 0: empty */
-	uint64_t nh_page_ready[(ARENA_NH_PAGES + 63) / 64];         /* bit per next-hop leaf page */
+	size_t committed_units; /* [ARENA_BLOCKS_START, committed_units) is read/write */
+	size_t bump_units;	/* [bump_units, committed_units) was never handed out */
+	size_t used_units;	/* blocks handed out and not freed (rounded sizes) */
+	size_t nh_pages;	/* next-hop leaf pages made usable */
+	/* Free lists by size in granules (0: empty), and a bit per next-hop leaf page made usable.
+	 */
+	uint32_t free_head[ARENA_MAX_UNITS / ARENA_GRAIN_UNITS + 1];
+	uint64_t nh_page_ready[(ARENA_NH_PAGES + 63) / 64];
 };
 
 /* Reserve the address space and make the leaf of UINT32_MAX (no route) usable. 0, or -ENOMEM. */
