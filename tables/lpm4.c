@@ -727,9 +727,9 @@ int lpm4_get(const struct lpm4 *lpm, uint32_t prefix, uint8_t len, uint32_t *nh)
 }
 
 /*
- * The walk visits the /18 slots in order. Within slot s every route sorts after the routes of
- * earlier slots: first the short routes (/0../18) whose prefix is the slot's first address, by
- * length (a /len prefix starts at slot s only if the low 18 - len bits of s are zero), then the
+ * The walk visits the /19 slots in order. Within slot s every route sorts after the routes of
+ * earlier slots: first the short routes (/0../19) whose prefix is the slot's first address, by
+ * length (a /len prefix starts at slot s only if the low 19 - len bits of s are zero), then the
  * slot's long routes, already sorted by (prefix, len) and all with longer lengths.
  */
 static unsigned short_routes_at(const struct lpm4_ctl *c, uint32_t s, uint8_t *lens)

@@ -175,8 +175,8 @@ typedef int lpm4_walk_fn(void *arg, uint32_t prefix, uint8_t len, uint32_t nh);
 
 /*
  * Call fn for every route in ascending (prefix, len) order, passing over the first skip routes
- * (whole /18 slots at a time, so paging deep into a full table stays cheap: one pass over the
- * 2^18 slots). Returns 0 after the last route, or fn's first non-zero return. fn must not change
+ * (whole /19 slots at a time, so paging deep into a full table stays cheap: one pass over the
+ * 2^19 slots). Returns 0 after the last route, or fn's first non-zero return. fn must not change
  * the table. Control thread (the route set is the writer's private state).
  */
 int lpm4_walk(const struct lpm4 *lpm, size_t skip, lpm4_walk_fn *fn, void *arg);
