@@ -89,6 +89,17 @@ struct daemon {
 
 static int open_devices(struct daemon *d)
 {
+	/* Check every device before opening any: a refusal of the last one must not leave the
+	 * first ones already taken from their kernel drivers (ixy_device_check()). */
+	for (uint16_t i = 0; i < d->cfg.n_ports; i++) {
+		const struct cfg_port *p = &d->cfg.ports[i];
+		int err = ixy_device_check(p->device, NULL);
+		if (err) {
+			LOG_ERR("ixyd", "port %s: cannot open %s: %s", p->name, p->device,
+				strerror(-err));
+			return -1;
+		}
+	}
 	for (uint16_t i = 0; i < d->cfg.n_ports; i++) {
 		const struct cfg_port *p = &d->cfg.ports[i];
 		/* One tx queue per worker plus one for the control thread (dataplane.h). */
