@@ -27,6 +27,11 @@ n_ping=10 n_12=300 n_21=200 n_bc=50
 vm_log "traffic: $n_ping pings each way, $n_12 + $n_bc frames h1->h2, $n_21 frames h2->h1"
 ip netns exec "$VM_NS_H1" ping -n -q -c $n_ping -i 0.05 -W 3 $VM_IP2 >/dev/null || vm_fail "ping h1 -> h2 failed"
 ip netns exec "$VM_NS_H2" ping -n -q -c $n_ping -i 0.05 -W 3 $VM_IP1 >/dev/null || vm_fail "ping h2 -> h1 failed"
+# Pin both neighbour entries now that ARP has resolved them: a learnt entry goes stale after
+# the kernel's reachable time and is then re-probed by unicast ARP at a moment of its choosing,
+# which could fall between the snapshot below and the forwarder's exit (seen once in CI).
+ip netns exec "$VM_NS_H1" ip neigh replace $VM_IP2 lladdr "$mac2" dev $VM_TAP1 nud permanent
+ip netns exec "$VM_NS_H2" ip neigh replace $VM_IP1 lladdr "$mac1" dev $VM_TAP2 nud permanent
 vm_hostnet send --src "$VM_NS_H1:$VM_TAP1" --dst "$VM_NS_H2:$VM_TAP2" --wait 1 \
 	--frames "uni12,$mac2,$n_12,random" --frames "bc12,ff:ff:ff:ff:ff:ff,$n_bc,random" ||
 	vm_fail "host frames h1 -> h2 corrupted"
