@@ -261,12 +261,24 @@ static void mem_port_default_mac(const char *name, uint8_t mac[ETHER_ADDR_LEN])
 	memcpy(&mac[2], &h, 4);
 }
 
-static int mem_port_check_config(const char *what, const char *name,
-				 const struct ixy_device_config *cfg)
+/*
+ * The checks both memory ports make before anything else: a non-empty name (usage names the
+ * form, e.g. "null:NAME") and a queue count we can hold. Replaces a NULL *cfg by the defaults.
+ * Returns 0 or -EINVAL (logged).
+ */
+static int mem_port_check_config(const char *what, const char *usage, const char *name,
+				 const struct ixy_device_config **cfg)
 {
-	if (cfg->rx_queues > IXY_MAX_QUEUES || cfg->tx_queues > IXY_MAX_QUEUES) {
+	static const struct ixy_device_config defaults = {0};
+	if (!*cfg)
+		*cfg = &defaults;
+	if (!name || !*name) {
+		LOG_ERR(what, "a %s port needs %s", what, usage);
+		return -EINVAL;
+	}
+	if ((*cfg)->rx_queues > IXY_MAX_QUEUES || (*cfg)->tx_queues > IXY_MAX_QUEUES) {
 		LOG_ERR(what, "%s: %u rx / %u tx queues asked for, at most %u", name,
-			cfg->rx_queues, cfg->tx_queues, IXY_MAX_QUEUES);
+			(*cfg)->rx_queues, (*cfg)->tx_queues, IXY_MAX_QUEUES);
 		return -EINVAL;
 	}
 	return 0;
@@ -295,15 +307,7 @@ static struct mem_port *mem_port_alloc(const char *name, const struct ixy_device
 
 struct ixy_device *null_port_open(const char *name, const struct ixy_device_config *cfg)
 {
-	static const struct ixy_device_config defaults = {0};
-	if (!cfg)
-		cfg = &defaults;
-	if (!name || !*name) {
-		LOG_ERR("null", "a null port needs a name (null:NAME)");
-		errno = EINVAL;
-		return NULL;
-	}
-	int err = mem_port_check_config("null", name, cfg);
+	int err = mem_port_check_config("null", "a name (null:NAME)", name, &cfg);
 	if (err) {
 		errno = -err;
 		return NULL;
@@ -482,15 +486,7 @@ out_close:
 
 struct ixy_device *pcap_port_open(const char *path, const struct ixy_device_config *cfg)
 {
-	static const struct ixy_device_config defaults = {0};
-	if (!cfg)
-		cfg = &defaults;
-	if (!path || !*path) {
-		LOG_ERR("pcap", "a pcap port needs a file (pcap:PATH)");
-		errno = EINVAL;
-		return NULL;
-	}
-	int err = mem_port_check_config("pcap", path, cfg);
+	int err = mem_port_check_config("pcap", "a file (pcap:PATH)", path, &cfg);
 	if (err) {
 		errno = -err;
 		return NULL;
