@@ -15,8 +15,13 @@
  * buffers tx did not accept stay with the caller.
  *
  * Thread safety: alloc and free may be called from several threads on the same pool at once
- * (a packet received on one thread may be freed on another); each call takes the pool's lock
- * once, so use the batch calls on the hot path. mempool_create/free are control-path calls.
+ * (a packet received on one thread may be freed on another). Each thread keeps a small cache of
+ * free buffers per pool (up to 1/8 of the pool, at most 256; none for pools under 128 buffers),
+ * so most calls take no lock; refilling or emptying the cache takes the pool's lock once per
+ * half a cache. Buffers parked in one thread's cache are not available to the others: a pool
+ * may look empty to one thread while another's cache holds some (size pools with that margin).
+ * A thread's caches go back to the pools when it exits. Use the batch calls on the hot path.
+ * mempool_create/free are control-path calls.
  */
 #ifndef IXYD_MEMPOOL_H
 #define IXYD_MEMPOOL_H
@@ -56,8 +61,9 @@ struct mempool *mempool_create(uint32_t num_bufs, uint32_t buf_size);
 /*
  * Release the pool. If buffers are still out (held by a caller, or sitting in another device's
  * tx ring), the memory is released when the last of them is freed, so a device may be closed
- * while its received packets are still being sent elsewhere. No allocation may follow this
- * call. NULL is ignored.
+ * while its received packets are still being sent elsewhere. A buffer another thread frees
+ * while this call runs may wait in that thread's cache until that thread frees into this pool
+ * again or exits. No allocation may follow this call. NULL is ignored.
  */
 void mempool_free(struct mempool *pool);
 
@@ -67,8 +73,9 @@ uint32_t mempool_data_capacity(const struct mempool *pool);
 uint32_t mempool_free_count(const struct mempool *pool);
 uint32_t mempool_size(const struct mempool *pool);
 
-/* Take up to n buffers; returns how many were taken (fewer when the pool runs low). Each
- * buffer's len is reset to 0. */
+/* Take up to n buffers; returns how many were taken (fewer when the pool runs low). Their
+ * metadata other than data_iova, pool and pool_index is what the last user left: len and the
+ * rest are the caller's to set. */
 uint32_t pkt_buf_alloc_batch(struct mempool *pool, struct pkt_buf **bufs, uint32_t n);
 /* One buffer, or NULL when the pool is empty. */
 struct pkt_buf *pkt_buf_alloc(struct mempool *pool);

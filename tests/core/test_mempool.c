@@ -4,7 +4,9 @@
  *  - memory_iova_to_virt() accepts ranges inside allocations and refuses the rest;
  *  - exhaustion: alloc returns fewer, then none; everything comes back;
  *  - two threads allocating and freeing each other's buffers keep the count exact and never
- *    hand out one buffer twice.
+ *    hand out one buffer twice;
+ *  - per-thread caches: batches of every size, another thread's parked cache, returned at its
+ *    exit, and a pool freed while a cache holds its buffers.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -156,6 +158,126 @@ static void test_deferred_free(void)
 	pkt_buf_free_batch(bufs + 1, 2); /* the last ones home: the pool goes now */
 }
 
+/* A thread that allocates and frees once, leaving buffers in its cache for pool, then waits
+ * until told to exit. */
+struct parked_arg {
+	struct mempool *pool;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int stage; /* 1: the thread has parked its cache; 2: main says exit */
+};
+
+static void *parked_thread(void *p)
+{
+	struct parked_arg *arg = p;
+	struct pkt_buf *b = pkt_buf_alloc(arg->pool);
+	CHECK(b != NULL);
+	if (b)
+		pkt_buf_free(b);
+	pthread_mutex_lock(&arg->lock);
+	arg->stage = 1;
+	pthread_cond_broadcast(&arg->cond);
+	while (arg->stage != 2)
+		pthread_cond_wait(&arg->cond, &arg->lock);
+	pthread_mutex_unlock(&arg->lock);
+	return NULL;
+}
+
+static void parked_start(struct parked_arg *arg, pthread_t *t, struct mempool *pool)
+{
+	*arg = (struct parked_arg){.pool = pool};
+	pthread_mutex_init(&arg->lock, NULL);
+	pthread_cond_init(&arg->cond, NULL);
+	CHECK_EQ(pthread_create(t, NULL, parked_thread, arg), 0);
+	pthread_mutex_lock(&arg->lock);
+	while (arg->stage != 1)
+		pthread_cond_wait(&arg->cond, &arg->lock);
+	pthread_mutex_unlock(&arg->lock);
+}
+
+static void parked_stop(struct parked_arg *arg, pthread_t t)
+{
+	pthread_mutex_lock(&arg->lock);
+	arg->stage = 2;
+	pthread_cond_broadcast(&arg->cond);
+	pthread_mutex_unlock(&arg->lock);
+	pthread_join(t, NULL);
+	pthread_mutex_destroy(&arg->lock);
+	pthread_cond_destroy(&arg->cond);
+}
+
+/*
+ * The per-thread caches: buffers another thread has parked in its cache count as free but are
+ * not available here, and come back when that thread exits; a pool freed while they are parked
+ * goes away only then.
+ */
+static void test_thread_caches(void)
+{
+	enum { N = 1024 }; /* cache of 128 per thread */
+	struct mempool *pool = mempool_create(N, 0);
+	CHECK(pool != NULL);
+	if (!pool)
+		return;
+	struct pkt_buf **bufs = calloc(N, sizeof(*bufs));
+	CHECK(bufs != NULL);
+	if (!bufs)
+		return;
+
+	/* 1. Batches through this thread's cache: the count stays exact, no buffer twice. */
+	for (int round = 0; round < 100; round++) {
+		uint32_t got = pkt_buf_alloc_batch(pool, bufs, 32);
+		CHECK_EQ(got, 32);
+		CHECK_EQ(mempool_free_count(pool), N - 32);
+		pkt_buf_free_batch(bufs, got);
+	}
+	CHECK_EQ(mempool_free_count(pool), N);
+	/* Everything, in batches of every size up to more than a cache: all distinct. */
+	uint32_t total = 0;
+	for (uint32_t want = 1; total < N; want = want % 300 + 1)
+		total += pkt_buf_alloc_batch(pool, bufs + total, MIN(want, N - total));
+	CHECK_EQ(total, N);
+	CHECK_EQ(mempool_free_count(pool), 0);
+	CHECK(pkt_buf_alloc(pool) == NULL);
+	for (uint32_t i = 0; i < N; i++)
+		__atomic_store_n((uint32_t *)bufs[i]->data, i, __ATOMIC_RELAXED);
+	for (uint32_t i = 0; i < N; i++)
+		CHECK_EQ(*(uint32_t *)bufs[i]->data, i);
+	/* Back in batches of odd sizes, overflowing the cache onto the stack. */
+	for (uint32_t done = 0, step = 7; done < N; done += step, step = step * 3 % 250 + 1)
+		pkt_buf_free_batch(bufs + done, MIN(step, N - done));
+	CHECK_EQ(mempool_free_count(pool), N);
+
+	/* 2. Another thread's parked cache: counted as free, not ours to take, back at its exit. */
+	struct parked_arg arg;
+	pthread_t t;
+	parked_start(&arg, &t, pool);
+	CHECK_EQ(mempool_free_count(pool), N);
+	uint32_t got = pkt_buf_alloc_batch(pool, bufs, N);
+	printf("test_thread_caches: %u of %u buffers while another thread's cache holds the rest\n",
+	       got, N);
+	CHECK(got < N && got >= N - 128);
+	CHECK_EQ(mempool_free_count(pool), N - got); /* the parked ones */
+	parked_stop(&arg, t);
+	CHECK_EQ(mempool_free_count(pool), N - got);
+	CHECK_EQ(pkt_buf_alloc_batch(pool, bufs + got, N), N - got);
+	CHECK_EQ(mempool_free_count(pool), 0);
+	pkt_buf_free_batch(bufs, N);
+	CHECK_EQ(mempool_free_count(pool), N);
+
+	/* 3. mempool_free() while another thread's cache holds buffers and we hold some: the
+	 * pool stays until the last of both comes home, and then goes (its memory is no longer
+	 * a DMA region). */
+	parked_start(&arg, &t, pool);
+	CHECK_EQ(pkt_buf_alloc_batch(pool, bufs, 3), 3);
+	uint64_t iova = bufs[0]->data_iova;
+	mempool_free(pool);
+	pkt_buf_free_batch(bufs, 3);
+	CHECK(memory_iova_to_virt(iova, 64) != NULL); /* still parked in the other thread */
+	parked_stop(&arg, t);
+	CHECK(memory_iova_to_virt(iova, 64) == NULL); /* its exit brought the last ones home */
+	free(bufs);
+}
+
 int main(void)
 {
 	/* Tests run without root or huge pages: IOVA = virtual, as with an IOMMU. */
@@ -166,5 +288,6 @@ int main(void)
 	test_exhaustion();
 	test_threads();
 	test_deferred_free();
+	test_thread_caches();
 	return check_report("test_mempool");
 }
