@@ -215,23 +215,19 @@ static void res_cache_fill(struct dp_ctx *ctx, uint16_t iface, uint32_t ip,
 }
 
 /*
- * Route n packets whose IPv4 header is valid. forwarding: packets from elsewhere (decrement TTL;
- * no route -> Destination Unreachable into errs). Otherwise packets we originated (no TTL
- * change, never an error about them). Takes ownership of bufs.
+ * Route n packets whose IPv4 header is valid; addrs[i] is the destination of bufs[i] in host
+ * order. forwarding: packets from elsewhere (decrement TTL; no route -> Destination Unreachable
+ * into errs). Otherwise packets we originated (no TTL change, never an error about them). Takes
+ * ownership of bufs.
  */
-static void route_batch(struct dp_ctx *ctx, struct pkt_buf **bufs, uint32_t n, bool forwarding,
-			struct pkt_buf **errs, uint32_t *n_errs)
+static void route_batch(struct dp_ctx *ctx, struct pkt_buf **bufs, const uint32_t *addrs,
+			uint32_t n, bool forwarding, struct pkt_buf **errs, uint32_t *n_errs)
 {
 	struct dataplane *dp = ctx->dp;
-	/* Zeroed only so GCC's -Wmaybe-uninitialized can see the array is written before the
-	 * lookup reads it (it cannot tell that the loop below fills exactly the n it reads). */
-	uint32_t addrs[DP_RX_BATCH] = {0};
 	uint32_t nh[DP_RX_BATCH];
 
 	/* 1. One batched lookup for the whole batch (RCU read side: we are between two
 	 * rcu_quiescent() reports of our thread, and hold nothing across them). */
-	for (uint32_t i = 0; i < n; i++)
-		addrs[i] = ntohl(pkt_ipv4(bufs[i])->dst_be);
 	lpm4_lookup_batch(dp->tables.lpm, addrs, nh, n);
 
 	for (uint32_t i = 0; i < n; i++) {
@@ -281,10 +277,11 @@ static void route_batch(struct dp_ctx *ctx, struct pkt_buf **bufs, uint32_t n, b
 	}
 }
 
-/* One IPv4 packet: validate and sort it into local replies, errors, the forward list or a drop. */
+/* One IPv4 packet: validate and sort it into local replies, errors, the forward list (with its
+ * destination in fwd_dst) or a drop. */
 static void ipv4_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b,
-		       struct pkt_buf **fwd, uint32_t *n_fwd, struct pkt_buf **local,
-		       uint32_t *n_local)
+		       struct pkt_buf **fwd, uint32_t *fwd_dst, uint32_t *n_fwd,
+		       struct pkt_buf **local, uint32_t *n_local)
 {
 	struct dataplane *dp = ctx->dp;
 	/* 1. RFC 1812 5.2.2 validation. */
@@ -298,6 +295,7 @@ static void ipv4_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b,
 	uint32_t dst = ntohl(ip->dst_be);
 	/* Fast path: a packet every step below would pass on to the forward list. */
 	if (likely(ipv4_fast_forward(dp, src, dst, pkt_eth(b)->dst, ip->ttl))) {
+		fwd_dst[*n_fwd] = dst;
 		fwd[(*n_fwd)++] = b;
 		return;
 	}
@@ -331,12 +329,14 @@ static void ipv4_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b,
 		dp_drop1(ctx, in_port, DP_DROP_TTL_EXPIRED, b);
 		return;
 	}
+	fwd_dst[*n_fwd] = dst;
 	fwd[(*n_fwd)++] = b;
 }
 
 void dp_l3_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf **bufs, uint32_t n)
 {
 	struct pkt_buf *fwd[DP_RX_BATCH];
+	uint32_t dst[DP_RX_BATCH]; /* of fwd, then of local */
 	struct pkt_buf *local[DP_RX_BATCH]; /* at most one reply or error per input packet */
 	uint32_t n_fwd = 0, n_local = 0;
 	assert(n <= DP_RX_BATCH);
@@ -345,14 +345,17 @@ void dp_l3_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf **bufs, ui
 		struct pkt_buf *b = bufs[i];
 		uint16_t type = ntohs(pkt_eth(b)->type_be);
 		if (type == ETHERTYPE_IPV4)
-			ipv4_input(ctx, in_port, b, fwd, &n_fwd, local, &n_local);
+			ipv4_input(ctx, in_port, b, fwd, dst, &n_fwd, local, &n_local);
 		else if (type == ETHERTYPE_ARP)
 			arp_input(ctx, in_port, b);
 		else
 			dp_drop1(ctx, in_port, DP_DROP_NOT_FOR_US, b);
 	}
 	if (n_fwd)
-		route_batch(ctx, fwd, n_fwd, true, local, &n_local);
-	if (n_local)
-		route_batch(ctx, local, n_local, false, NULL, NULL);
+		route_batch(ctx, fwd, dst, n_fwd, true, local, &n_local);
+	if (n_local) {
+		for (uint32_t i = 0; i < n_local; i++)
+			dst[i] = ntohl(pkt_ipv4(local[i])->dst_be);
+		route_batch(ctx, local, dst, n_local, false, NULL, NULL);
+	}
 }
