@@ -97,6 +97,9 @@ kernel_on() {
 		net.ipv4.conf.p0.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 	# RPS: the kernel forwards in the softirq of the core that receives; without this that is
 	# the sender's core (veth delivers in the sender's context). Send it to the router's core.
+	# Not for ixyd: there p0's receive processing is the copy into ixyd's AF_PACKET ring, and
+	# steering it onto the core ixyd's worker spins on starves the worker (measured: 0.03 Mpps
+	# delivered of 0.45 offered, the rest lost in the full ring; docs/benchmarks.md).
 	ip netns exec "$ns_r" sh -c "echo $(printf %x $((1 << CORE))) >/sys/class/net/p0/queues/rx-0/rps_cpus"
 }
 kernel_off() {
@@ -136,6 +139,8 @@ ixyd_off() {
 rx_d() { ip netns exec "$ns_d" cat /sys/class/net/v0/statistics/rx_packets; }
 # blast: run the sender for SECONDS_RUN, print the delivered rate (Mpps) over the middle part.
 blast() {
+	local r0
+	r0=$(rx_d)
 	ip netns exec "$ns_s" taskset -c "$SENDER_CORE" "$PKTGEN" --seconds "$SECONDS_RUN" \
 		--size 60 --dst-mac "$p0_mac" af_packet:v0 >"$work/pktgen.out" 2>&1 &
 	local gen=$! a b ta tb
@@ -146,8 +151,12 @@ blast() {
 	b=$(rx_d)
 	tb=$(date +%s%N)
 	wait "$gen" || { cat "$work/pktgen.out" >&2; fail "ixy-pktgen failed"; }
+	sleep 0.5 # let the router drain what is still in flight
+	local sent delivered
 	sent=$(sed -n 's/^stats .* tx_packets=\([0-9]*\).*/\1/p' "$work/pktgen.out")
-	say "  sender: $(awk -v n="$sent" -v s="$SECONDS_RUN" 'BEGIN { printf "%.3f", n / s / 1e6 }') Mpps offered ($sent frames in $SECONDS_RUN s)" >&2
+	delivered=$(($(rx_d) - r0))
+	# Lost close to 0 means the router kept up with the sender: the rate is the sender's.
+	say "  sender: $(awk -v n="$sent" -v s="$SECONDS_RUN" 'BEGIN { printf "%.3f", n / s / 1e6 }') Mpps offered ($sent frames in $SECONDS_RUN s), $delivered delivered, $(awk -v s="$sent" -v d="$delivered" 'BEGIN { printf "%.1f", s ? 100 * (s - d) / s : 0 }')% lost" >&2
 	awk -v a="$a" -v b="$b" -v ta="$ta" -v tb="$tb" 'BEGIN { printf "%.3f\n", (b - a) * 1e3 / (tb - ta) }'
 }
 
