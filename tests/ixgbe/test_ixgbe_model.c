@@ -145,9 +145,33 @@ static void test_misuse(void)
 	pci_bar_write32(&bar, IXGBE_RXCTRL, IXGBE_RXCTRL_RXEN);
 	expect_error(m, "CRCStrip");
 
-	/* Statistics clear on read. */
+	/* Statistics clear on read: a frame received properly counts once in GPRC, and the
+	 * read that reports it clears it. */
 	reset(&bar);
+	struct dma_region buf;
+	CHECK_EQ(dma_alloc(2048, true, &buf), 0);
+	memset(ring.virt, 0, 64 * 16);
+	desc[0].read.pkt_addr = buf.iova;
+	pci_bar_write32(&bar, IXGBE_RDBAL(0), (uint32_t)ring.iova);
+	pci_bar_write32(&bar, IXGBE_RDBAH(0), (uint32_t)(ring.iova >> 32));
+	pci_bar_write32(&bar, IXGBE_RDLEN(0), 64 * 16);
+	pci_bar_write32(&bar, IXGBE_SRRCTL(0), IXGBE_SRRCTL_DESCTYPE_ADV_ONE | 2);
+	pci_bar_write32(&bar, IXGBE_RXDCTL(0), IXGBE_RXDCTL_ENABLE);
+	while (!(pci_bar_read32(&bar, IXGBE_RXDCTL(0)) & IXGBE_RXDCTL_ENABLE))
+		;
+	pci_bar_write32(&bar, IXGBE_RDT(0), 1);
+	pci_bar_write32(&bar, IXGBE_RDRXCTL, IXGBE_RDRXCTL_CRCSTRIP);
+	pci_bar_write32(&bar, IXGBE_SECRXCTRL, IXGBE_SECRXCTRL_RX_DIS);
+	pci_bar_write32(&bar, IXGBE_RXCTRL, IXGBE_RXCTRL_RXEN);
+	pci_bar_write32(&bar, IXGBE_SECRXCTRL, 0);
+	pci_bar_write32(&bar, IXGBE_AUTOC, IXGBE_AUTOC_RESTART_AN);
+	while (!(pci_bar_read32(&bar, IXGBE_LINKS) & IXGBE_LINKS_UP))
+		;
+	CHECK_EQ(ixgbe_model_receive(m, frame, sizeof(frame), 0), 0);
+	CHECK_MODEL_OK(m);
+	CHECK_EQ(pci_bar_read32(&bar, IXGBE_GPRC), 1);
 	CHECK_EQ(pci_bar_read32(&bar, IXGBE_GPRC), 0);
+	dma_free(&buf);
 	dma_free(&ring);
 	pci_unmap_bar(&bar);
 	ixgbe_model_free(m);
