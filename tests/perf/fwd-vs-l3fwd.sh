@@ -39,8 +39,9 @@
 # minutes to load the 537k /24s; that load dominates the run time.
 #
 # Needs root (huge pages). Exit 77 (skipped) without root, the table, python3, pkg-config libdpdk
-# or the l3fwd sources; 1 when something breaks (a program dies, a window forwards nothing); 0
-# otherwise, whatever the figures.
+# or the l3fwd sources, or when l3fwd has not loaded its table in FWD_LOAD_TIMEOUT_S; 1 when
+# something breaks (a program dies, ixyd does not load, a window forwards nothing); 0 otherwise,
+# whatever the figures.
 set -euo pipefail
 
 BENCH=${1:?usage: fwd-vs-l3fwd.sh BENCH_FORWARD TABLE[.xz] [ROUNDS] [WINDOW_S]}
@@ -82,6 +83,11 @@ cleanup() {
 	done
 	for p in "${pid[@]}"; do
 		timeout 10 tail --pid="$p" -f /dev/null 2>/dev/null || kill -KILL "$p" 2>/dev/null || true
+	done
+	# Reap them: until a killed l3fwd is gone its huge page mappings keep the mount busy (an
+	# l3fwd still adding routes ignores SIGTERM until its main loop).
+	for p in "${pid[@]}"; do
+		wait "$p" 2>/dev/null || true
 	done
 	for p in "${prefixes[@]}"; do
 		rm -rf "/var/run/dpdk/$p"
@@ -147,7 +153,12 @@ wait_ready() {
 			left+=("$item")
 		done
 		pending=("${left[@]}")
-		[ $((SECONDS - t0)) -lt "$LOAD_TIMEOUT_S" ] || fail "not loaded in $LOAD_TIMEOUT_S s: ${pending[*]}"
+		if [ $((SECONDS - t0)) -ge "$LOAD_TIMEOUT_S" ]; then
+			# A hang guard, not a speed test: ixyd not loaded by now is a bug; a DPDK
+			# table still loading only means this machine is too slow today to compare.
+			[[ " ${pending[*]} " != *" ixyd:"* ]] || fail "ixyd not loaded in $LOAD_TIMEOUT_S s"
+			skip "l3fwd still loading after $LOAD_TIMEOUT_S s (${pending[*]%%:*}): nothing to compare with"
+		fi
 		[ ${#pending[@]} -eq 0 ] || sleep 0.2
 	done
 }

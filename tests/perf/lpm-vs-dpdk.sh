@@ -29,7 +29,7 @@ command -v dpdk-test-fib >/dev/null || skip "dpdk-test-fib not installed (apt-ge
 work=$(mktemp -d /tmp/lpm-vs-dpdk.XXXXXX)
 cleanup() {
 	hugepages_release
-	rm -rf "$work"
+	rm -rf "$work" "/var/run/dpdk/lpmcmp$$" # DPDK's runtime directory for --file-prefix
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
