@@ -21,11 +21,11 @@ echo "$out"
 echo "$out" | grep -q "From 10.1.0.1 .*Destination Net Unreachable" ||
 	fail "no Destination Net Unreachable from 10.1.0.1 for 10.77.0.1"
 
-ttl=$(ixyd_counter p0 drop_ttl_expired)
-nr=$(ixyd_counter p0 drop_no_route)
+ttl=$(ixyd_counter p0 drop_ttl_expired) || fail "cannot read ixyd's counters"
+nr=$(ixyd_counter p0 drop_no_route) || fail "cannot read ixyd's counters"
 say "counters: p0 drop_ttl_expired=$ttl drop_no_route=$nr"
-[ "${ttl:-0}" -eq 1 ] || fail "drop_ttl_expired on p0 is ${ttl:-none}, expected 1"
-[ "${nr:-0}" -eq 1 ] || fail "drop_no_route on p0 is ${nr:-none}, expected 1"
+[ "$ttl" -eq 1 ] || fail "drop_ttl_expired on p0 is $ttl, expected 1"
+[ "$nr" -eq 1 ] || fail "drop_no_route on p0 is $nr, expected 1"
 
 say "TTL 2 still gets across (the TTL is decremented once, not more)"
 nsx h1 ping -c 1 -t 2 -W 2 10.2.0.2 || fail "a TTL 2 ping does not reach h2"

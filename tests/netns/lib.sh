@@ -10,7 +10,8 @@
 #   netns_link NS_A IF_A NS_B IF_B   veth pair IF_A in NS_A <-> IF_B in NS_B, both up
 #   netns_host NS IF ADDR/LEN GW     give a host its address and default route
 #   ixyd_start NS CONFIG             run ixyd in NS (pid in IXYD_PID, stdout in IXYD_OUT)
-#   ixyd_counter PORT FIELD          ask ixyd for its counters (SIGUSR1), print one value
+#   ixyd_counter PORT FIELD          ask ixyd for its counters (SIGUSR1), print one value of
+#                                    the new block; returns 1 if none came (callers: || fail)
 #   ixyd_stop                        SIGTERM, wait; fails if ixyd exits non-zero
 #   nsx NS CMD...                    run CMD in namespace NS
 #   fail MSG / pass MSG              report and exit
@@ -133,17 +134,31 @@ ixyd_start() {
 	fail "ixyd did not report running within 10 s"
 }
 
-# The value of FIELD on the "counters port=PORT ..." line of a fresh counter block.
+# The value of FIELD on the "counters port=PORT ..." line of the counter block this call asked
+# for. Prints nothing and returns 1 (message on stderr) when that block did not arrive or lacks
+# the field, so callers never read an older block: use it as
+#   x=$(ixyd_counter p0 rx_packets) || fail "..."
 ixyd_counter() {
-	local port=$1 field=$2 before
-	before=$(grep -c '^counters end' "$IXYD_OUT")
-	kill -USR1 "$IXYD_PID" || fail "ixyd is gone"
-	for _ in $(seq 50); do
-		[ "$(grep -c '^counters end' "$IXYD_OUT")" -gt "$before" ] && break
+	local port=$1 field=$2 before value
+	before=$(grep -c '^counters end$' "$IXYD_OUT")
+	kill -USR1 "$IXYD_PID" 2>/dev/null || { say "ixyd is gone" >&2; return 1; }
+	# Generous: the machine may be busy; the block comes in one flushed write.
+	for _ in $(seq 300); do
+		[ "$(grep -c '^counters end$' "$IXYD_OUT")" -gt "$before" ] && break
 		sleep 0.1
 	done
-	grep "^counters port=$port " "$IXYD_OUT" | tail -n 1 | tr ' ' '\n' |
-		sed -n "s/^$field=//p"
+	[ "$(grep -c '^counters end$' "$IXYD_OUT")" -gt "$before" ] ||
+		{ say "no new counter block within 30 s of SIGUSR1" >&2; return 1; }
+	# The port's line in block number before+1, the first one after the call's SIGUSR1.
+	value=$(awk -v n="$before" -v who="port=$port" -v f="$field=" '
+		$1 == "counters" && $2 == "end" { if (++seen > n) exit; next }
+		seen == n && $1 == "counters" && $2 == who {
+			for (i = 3; i <= NF; i++)
+				if (index($i, f) == 1) print substr($i, length(f) + 1)
+		}' "$IXYD_OUT")
+	[[ "$value" =~ ^[0-9]+$ ]] ||
+		{ say "no $field for port $port in the new counter block" >&2; return 1; }
+	echo "$value"
 }
 
 ixyd_stop() {

@@ -68,11 +68,11 @@ cat "$TMPD/ping.out"
 [ "$ping_rc" -eq 0 ] && grep -q " 0% packet loss" "$TMPD/ping.out" ||
 	fail "forwarding did not go on while malformed frames arrived"
 
-bad=$(ixyd_counter p0 drop_bad_header)
-ttl=$(ixyd_counter p0 drop_ttl_expired)
+bad=$(ixyd_counter p0 drop_bad_header) || fail "cannot read ixyd's counters"
+ttl=$(ixyd_counter p0 drop_ttl_expired) || fail "cannot read ixyd's counters"
 say "sent $n_bad malformed and $REPEAT TTL 0 frames; counters: drop_bad_header=$bad drop_ttl_expired=$ttl"
-[ "${bad:-0}" -eq "$n_bad" ] || fail "drop_bad_header is ${bad:-none}, expected $n_bad"
-[ "${ttl:-0}" -eq "$REPEAT" ] || fail "drop_ttl_expired is ${ttl:-none}, expected $REPEAT"
+[ "$bad" -eq "$n_bad" ] || fail "drop_bad_header is $bad, expected $n_bad"
+[ "$ttl" -eq "$REPEAT" ] || fail "drop_ttl_expired is $ttl, expected $REPEAT"
 nsx h1 ping -c 2 -i 0.2 -W 2 10.2.0.2 >/dev/null || fail "no forwarding after the malformed frames"
 ixyd_stop
 pass "malformed frames are counted drops and forwarding goes on"

@@ -22,10 +22,10 @@ nsx h2 ping -c 2 -i 0.2 -W 2 10.2.0.1 || fail "h2 cannot ping the router at 10.2
 # The replies came from ixyd, not from a kernel: the router namespace has no addresses at all.
 [ -z "$(nsx r ip -4 -o addr show scope global)" ] || fail "the router namespace has IPv4 addresses"
 
-rx0=$(ixyd_counter p0 rx_packets)
-tx1=$(ixyd_counter p1 tx_packets)
+rx0=$(ixyd_counter p0 rx_packets) || fail "cannot read ixyd's counters"
+tx1=$(ixyd_counter p1 tx_packets) || fail "cannot read ixyd's counters"
 say "counters: p0 rx_packets=$rx0, p1 tx_packets=$tx1"
-[ "${rx0:-0}" -ge 12 ] || fail "p0 received only ${rx0:-0} packets (expected >= 12)"
-[ "${tx1:-0}" -ge 9 ] || fail "p1 sent only ${tx1:-0} packets (expected >= 9: 6 requests, 3 replies)"
+[ "$rx0" -ge 12 ] || fail "p0 received only $rx0 packets (expected >= 12)"
+[ "$tx1" -ge 9 ] || fail "p1 sent only $tx1 packets (expected >= 9: 6 requests, 3 replies)"
 ixyd_stop
 pass "pings across and to the router work"
