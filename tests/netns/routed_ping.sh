@@ -19,6 +19,7 @@ say "the router's own addresses"
 nsx h1 ping -c 2 -i 0.2 -W 2 10.1.0.1 || fail "h1 cannot ping the router at 10.1.0.1"
 nsx h1 ping -c 2 -i 0.2 -W 2 10.2.0.1 || fail "h1 cannot ping the router's far address 10.2.0.1"
 nsx h2 ping -c 2 -i 0.2 -W 2 10.2.0.1 || fail "h2 cannot ping the router at 10.2.0.1"
+nsx h2 ping -c 2 -i 0.2 -W 2 10.1.0.1 || fail "h2 cannot ping the router's far address 10.1.0.1"
 # The replies came from ixyd, not from a kernel: the router namespace has no addresses at all.
 [ -z "$(nsx r ip -4 -o addr show scope global)" ] || fail "the router namespace has IPv4 addresses"
 
