@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """udp_count.py send DST PORT RATE SECONDS | recv BIND PORT IDLE_S
 
-send: RATE datagrams per second for SECONDS to DST:PORT, each carrying its sequence number;
-      prints "sent N".
+send: RATE datagrams per second to DST:PORT, each carrying its sequence number, until SIGTERM
+      or SIGINT, or at most SECONDS (a bound against a forgotten sender); prints "sent N".
 recv: counts datagrams on BIND:PORT until none came for IDLE_S seconds (after the first);
       prints "received N distinct D missing M" (missing: sequence numbers below the highest
       seen that never arrived). Both are bounded in time."""
+import signal
 import socket
 import struct
 import sys
@@ -15,9 +16,12 @@ mode = sys.argv[1]
 if mode == "send":
     dst, port, rate, seconds = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
     n = 0
     t0 = time.monotonic()
-    while True:
+    while not stop:
         now = time.monotonic() - t0
         if now >= seconds:
             break
