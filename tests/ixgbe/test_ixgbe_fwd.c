@@ -10,6 +10,7 @@
 
 #define FRAMES 20000
 #define BATCH  32
+#define RING   512
 
 struct wire {
 	uint32_t frames; /* frames that left this port */
@@ -37,8 +38,9 @@ int main(void)
 	struct wire out_a = {.seq_base = 1000000}, out_b = {.seq_base = 0};
 	ixgbe_model_set_tx_handler(ma, on_tx, &out_a);
 	ixgbe_model_set_tx_handler(mb, on_tx, &out_b);
-	struct ixy_device *a = test_open(ma, "model:a", NULL);
-	struct ixy_device *b = test_open(mb, "model:b", NULL);
+	struct ixy_device_config cfg = {.rx_ring_size = RING, .tx_ring_size = RING};
+	struct ixy_device *a = test_open(ma, "model:a", &cfg);
+	struct ixy_device *b = test_open(mb, "model:b", &cfg);
 	CHECK(a && b);
 	if (!a || !b)
 		return check_report("test_ixgbe_fwd");
@@ -48,6 +50,9 @@ int main(void)
 	uint64_t dropped = 0;
 	uint32_t in = 0, forwarded_ab = 0, forwarded_ba = 0;
 	struct pkt_buf *bufs[BATCH];
+	/* Each device's rx pool, from the first buffer it hands out (pool is fixed for the
+	 * buffer's life, so reading it after the buffer went on is fine). */
+	struct mempool *pool_a = NULL, *pool_b = NULL;
 	while (in < FRAMES || forwarded_ab < FRAMES || forwarded_ba < FRAMES) {
 		for (int i = 0; i < 24 && in < FRAMES; i++, in++) {
 			uint8_t f[1514];
@@ -60,7 +65,11 @@ int main(void)
 			CHECK_EQ(ixgbe_model_receive(mb, f, len, 0), 0);
 		}
 		uint32_t ab = fwd_forward_batch(a, 0, b, 0, bufs, BATCH, &dropped);
+		if (ab && !pool_a)
+			pool_a = bufs[0]->pool;
 		uint32_t ba = fwd_forward_batch(b, 0, a, 0, bufs, BATCH, &dropped);
+		if (ba && !pool_b)
+			pool_b = bufs[0]->pool;
 		forwarded_ab += ab;
 		forwarded_ba += ba;
 		if (in == FRAMES && ab == 0 && ba == 0)
@@ -86,6 +95,14 @@ int main(void)
 	 * closing, so neither device frees into a pool already gone. */
 	ixy_tx_batch(a, 0, NULL, 0);
 	ixy_tx_batch(b, 0, NULL, 0);
+	/* Every buffer is back: each pool is free but for the RING - 1 buffers its driver keeps
+	 * posted in the rx ring (one descriptor stays empty). All the work ran on this thread,
+	 * so the counts are exact (mempool_free_count() counts this thread's cache as free). */
+	CHECK(pool_a != NULL && pool_b != NULL && pool_a != pool_b);
+	if (pool_a && pool_b) {
+		CHECK_EQ(mempool_free_count(pool_a), mempool_size(pool_a) - (RING - 1));
+		CHECK_EQ(mempool_free_count(pool_b), mempool_size(pool_b) - (RING - 1));
+	}
 	ixy_device_close(a);
 	ixy_device_close(b);
 	CHECK_MODEL_OK(ma);
