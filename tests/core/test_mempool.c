@@ -3,8 +3,8 @@
  *  - geometry: data[] at byte 128, bus address of data[] recorded, capacity;
  *  - memory_iova_to_virt() accepts ranges inside allocations and refuses the rest;
  *  - exhaustion: alloc returns fewer, then none; everything comes back;
- *  - two threads allocating and freeing each other's buffers keep the count exact and never
- *    hand out one buffer twice;
+ *  - four threads taking batches from two shared pools and freeing them mixed (one free call
+ *    sees buffers of both pools) keep the counts exact and never hand out one buffer twice;
  *  - per-thread caches: batches of every size, another thread's parked cache, returned at its
  *    exit, and a pool freed while a cache holds its buffers.
  */
@@ -149,13 +149,16 @@ static void test_deferred_free(void)
 		return;
 	struct pkt_buf *bufs[3];
 	CHECK_EQ(pkt_buf_alloc_batch(pool, bufs, 3), 3);
+	uint64_t iova = bufs[1]->data_iova;
 	mempool_free(pool);
 	/* The buffers are still ours: writing them must be fine. */
 	for (int i = 0; i < 3; i++)
 		memset(bufs[i]->data, 0xab, 64);
 	pkt_buf_free(bufs[0]);
-	CHECK(memory_iova_to_virt(bufs[1]->data_iova, 64) == bufs[1]->data);
-	pkt_buf_free_batch(bufs + 1, 2); /* the last ones home: the pool goes now */
+	CHECK(memory_iova_to_virt(iova, 64) == bufs[1]->data);
+	/* The last ones home: the pool goes now, its memory no longer a DMA region. */
+	pkt_buf_free_batch(bufs + 1, 2);
+	CHECK(memory_iova_to_virt(iova, 64) == NULL);
 }
 
 /* A thread that allocates and frees once, leaving buffers in its cache for pool, then waits
