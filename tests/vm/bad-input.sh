@@ -50,5 +50,12 @@ fi
 vm_section control | grep -q "^ixy-fwd: forwarding $VM_PCI_A <-> $VM_PCI_B\$" ||
 	vm_fail "control run did not forward"
 vm_log "ok: control run forwarded and exited 0"
+# The guest's notes from before the control run (printed before it starts, so on the console
+# by now): the failed runs left no files on hugetlbfs and did not keep the pages from being
+# reserved again (64, as at boot: guest/init).
+vm_check_eq "huge pages reserved again (the guest's last hugepages note)" \
+	"$(vm_console | sed -n 's/^@@IXYVM note hugepages //p' | tail -n 1)" 64
+vm_check_eq "files left on hugetlbfs by the failed runs" \
+	"$(vm_console | sed -n 's/^@@IXYVM note leftover hugetlbfs files: //p')" 0
 vm_finish
 echo PASS
