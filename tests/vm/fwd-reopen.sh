@@ -38,6 +38,8 @@ for ((i = 1; i <= runs; i++)); do
 	vm_check_eq "$tag: $VM_TAP2 tx_packets delta" "$((n2[2] - t2[2]))" 6
 	vm_check_eq "$tag: $VM_PCI_A rx_packets" "$(vm_stat $tag $VM_PCI_A rx_packets)" 6
 	vm_check_eq "$tag: $VM_PCI_B rx_packets" "$(vm_stat $tag $VM_PCI_B rx_packets)" 6
+	vm_check_eq "$tag: $VM_PCI_A tx_packets" "$(vm_stat $tag $VM_PCI_A tx_packets)" 6
+	vm_check_eq "$tag: $VM_PCI_B tx_packets" "$(vm_stat $tag $VM_PCI_B tx_packets)" 6
 	vm_check_eq "$tag: $VM_PCI_A tx_packets = $VM_TAP1 rx_packets delta" \
 		"$(vm_stat $tag $VM_PCI_A tx_packets)" "$((n1[0] - t1[0]))"
 	vm_check_eq "$tag: $VM_PCI_B tx_packets = $VM_TAP2 rx_packets delta" \
