@@ -2,7 +2,7 @@
 # vm_pktgen_sequence: ixy-pktgen in the guest; a receiver on the host tap checks every frame
 # against the format in docs/tools.md (size, MACs, IPv4 header and checksum, UDP header, "IXYG",
 # zero padding) and the sequence numbers: exactly 0 .. tx_packets-1, each once, in order. The
-# tap's own rx counters must agree with the generator's tx counters. Three runs: 5000 frames of
+# tap's own rx counters must agree with the generator's tx counters. Four runs: 5000 frames of
 # 60 bytes to broadcast on port A, 1000 frames of 1514 bytes to a unicast MAC on port B, an
 # open-ended run on port A ended by "stop", and one on port B ended by SIGTERM in the guest.
 set -euo pipefail
