@@ -28,6 +28,9 @@
 #define N_ADDR	    (N_PER_GROUP * N_GROUPS)
 #define N_READERS   2
 #define BIT_NONE    (1u << 31)
+#define MIN_ROUNDS  300
+#define MIN_PASSES  100 /* per reader, while the writer runs */
+#define HANG_GUARD  90	/* seconds: only a stuck thread gets there (ctest's limit is 120) */
 
 static uint32_t addr[N_ADDR];
 static uint32_t allowed[N_ADDR]; /* bit nh set if nh is allowed; BIT_NONE for no route */
@@ -36,6 +39,7 @@ static int stop;		 /* set by the writer; relaxed is enough, it only ends a loop 
 struct reader_result {
 	uint64_t lookups;
 	uint64_t violations;
+	uint64_t passes; /* over the whole table; atomic: the writer watches it */
 };
 
 static uint32_t ip(unsigned a, unsigned b, unsigned c, unsigned d)
@@ -63,6 +67,7 @@ static void *reader(void *arg)
 					nh[i]);
 		}
 		res->lookups += N_ADDR;
+		__atomic_store_n(&res->passes, res->passes + 1, __ATOMIC_RELAXED);
 		rcu_quiescent(); /* one report per "poll loop" */
 	}
 	rcu_reader_offline();
@@ -127,16 +132,29 @@ int main(void)
 		}
 	}
 
-	/* Writer: rounds of updates until both enough rounds and enough reader work are done
-	 * (TSan runs slower; the time bound keeps it finite either way). */
+	/* Writer: rounds of updates until both MIN_ROUNDS rounds are done and every reader has
+	 * made MIN_PASSES passes since the writer started (so they overlap the updates), however
+	 * long that takes (TSan is slow). Only a stuck thread hits the hang guard, and the
+	 * checks below then say which. */
+	uint64_t passes_at_start[N_READERS];
+	for (int i = 0; i < N_READERS; i++)
+		passes_at_start[i] = __atomic_load_n(&res[i].passes, __ATOMIC_RELAXED);
 	struct timespec t0, now;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	unsigned rounds = 0;
 	for (;; rounds++) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		double el = (double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9;
-		if ((rounds >= 300 && el > 1.0) || el > 20.0)
+		bool readers_done = true;
+		for (int i = 0; i < N_READERS; i++)
+			readers_done &= __atomic_load_n(&res[i].passes, __ATOMIC_RELAXED) -
+					    passes_at_start[i] >=
+					MIN_PASSES;
+		if (rounds >= MIN_ROUNDS && readers_done)
 			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec > HANG_GUARD) {
+			fprintf(stderr, "hang guard: stopping after %d s\n", HANG_GUARD);
+			break;
+		}
 		unsigned k = ref_rand32(&st);
 		switch (rounds % 4) {
 		case 0: /* A: flip one /24's next hop, then all of them */
@@ -168,6 +186,9 @@ int main(void)
 		if (rounds % 8 == 0)
 			lpm4_sync(lpm); /* free and reuse blocks readers have just stopped using */
 	}
+	uint64_t passes_at_end[N_READERS];
+	for (int i = 0; i < N_READERS; i++)
+		passes_at_end[i] = __atomic_load_n(&res[i].passes, __ATOMIC_RELAXED);
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	uint64_t lookups = 0, violations = 0;
 	for (int i = 0; i < N_READERS; i++) {
@@ -178,7 +199,12 @@ int main(void)
 	printf("test_lpm4_rcu: %u update rounds, %llu lookups by %d readers, %llu violations\n",
 	       rounds, (unsigned long long)lookups, N_READERS, (unsigned long long)violations);
 	CHECK_EQ(violations, 0);
-	CHECK(lookups > 0);
+	CHECK(rounds >= MIN_ROUNDS);
+	for (int i = 0; i < N_READERS; i++) {
+		printf("reader %d: %llu passes during the updates\n", i,
+		       (unsigned long long)(passes_at_end[i] - passes_at_start[i]));
+		CHECK(passes_at_end[i] - passes_at_start[i] >= MIN_PASSES);
+	}
 	lpm4_free(lpm);
 	nexthop_table_free(nht);
 	return test_result("test_lpm4_rcu");
