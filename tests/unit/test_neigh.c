@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 
 #include "neigh.h"
@@ -114,6 +115,7 @@ static void test_states(void)
 }
 
 static int stop_reader;
+static unsigned long reader_passes; /* over all 64 addresses; atomic */
 
 static void *reader(void *arg)
 {
@@ -132,6 +134,7 @@ static void *reader(void *arg)
 			else if (r != 0 && r != -ENOENT && r != -EAGAIN)
 				bad++;
 		}
+		__atomic_add_fetch(&reader_passes, 1, __ATOMIC_RELAXED);
 		rcu_quiescent();
 	}
 	rcu_reader_unregister();
@@ -144,20 +147,30 @@ static void test_concurrent_readers(void)
 	    .capacity = 64, .reachable_ms = 3, .stale_ms = 7, .free_pkt = free_pkt});
 	pthread_t th;
 	CHECK_EQ(pthread_create(&th, NULL, reader, t), 0);
+	/* The writer must not finish before the reader even starts: wait for its first pass. */
+	while (__atomic_load_n(&reader_passes, __ATOMIC_RELAXED) == 0)
+		sched_yield();
+	unsigned long passes_before = __atomic_load_n(&reader_passes, __ATOMIC_RELAXED);
 	for (uint64_t now = 0; now < 3000; now++) {
 		uint32_t ip = 1 + (uint32_t)(now * 7 % 64);
 		uint8_t mac[6] = {2, 0, 0, 0, 0, (uint8_t)ip};
 		void *rel[4];
 		unsigned n_rel;
 		bool req;
-		if (now % 3 == 0)
-			CHECK(neigh_resolve(t, ip, PKT(0), now, &req) <= 0);
-		else
+		if (now % 3 == 0) {
+			/* Capacity 64 for 64 addresses: usable (0) or queued (-EAGAIN), never
+			 * refused. */
+			int r = neigh_resolve(t, ip, PKT(0), now, &req);
+			CHECK(r == 0 || r == -EAGAIN);
+		} else {
 			CHECK_EQ(neigh_update(t, ip, mac, (uint16_t)ip, now, rel, 4, &n_rel), 0);
+		}
 		uint32_t probes[64];
 		if (now % 5 == 0)
 			neigh_tick(t, now, probes, 64); /* ages, deletes, waits for the reader */
 	}
+	/* The ticks' grace periods wait for the reader's next pass, so it overlapped the writes. */
+	CHECK(__atomic_load_n(&reader_passes, __ATOMIC_RELAXED) > passes_before);
 	__atomic_store_n(&stop_reader, 1, __ATOMIC_RELAXED);
 	void *bad;
 	pthread_join(th, &bad);
