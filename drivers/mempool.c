@@ -31,9 +31,13 @@
 
 /* Threads that may hold a cache at once, process-wide. */
 #define MEMPOOL_MAX_THREADS 32
-/* Largest cache per thread and pool, in buffers; a pool's own is at most 1/8 of the pool, so
- * that caches parked in idle threads cannot starve the others, and pools under 128 buffers
- * have none (mempool_create()). */
+/* Largest cache per thread and pool, in buffers. A pool's own is at most num_bufs / (2 *
+ * MEMPOOL_MAX_THREADS), so all caches together never park more than half of a pool: a cache
+ * is emptied only when it overflows or its thread exits, and a thread that stopped freeing into
+ * a pool (its traffic went elsewhere) must not be able to starve the pool's receiver for good.
+ * Pools whose share would be under MEMPOOL_CACHE_MIN have none (mempool_create()). In the
+ * common case, one thread allocating and freeing the same batch size in turn, a cache of twice
+ * the batch never touches the lock. */
 #define MEMPOOL_CACHE_MAX 256
 #define MEMPOOL_CACHE_MIN 16
 
@@ -135,8 +139,14 @@ static bool claim_release(struct mempool *pool)
 static void stack_push(struct mempool *pool, struct pkt_buf *const *bufs, uint32_t n)
 {
 	uint32_t top = pool->free_top;
-	/* More frees than buffers means a double free: an invariant of the callers. */
+	/* More frees than buffers means a double free, a bug of the caller. Debug builds stop
+	 * here; release builds drop the excess rather than write past the stack. */
 	assert(top + n <= pool->num_bufs);
+	if (unlikely(top + n > pool->num_bufs)) {
+		LOG_ERR_RL("mempool", "double free: %u buffers returned to a pool with room for %u",
+			n, pool->num_bufs - top);
+		n = pool->num_bufs - top;
+	}
 	for (uint32_t i = 0; i < n; i++)
 		pool->free_stack[top++] = bufs[i]->pool_index;
 	/* Pairs with the relaxed load in mempool_free_count(); the lock orders everything else. */
@@ -159,8 +169,10 @@ static uint32_t stack_pop(struct mempool *pool, struct pkt_buf **bufs, uint32_t 
 static void cache_drain_locked(struct mempool *pool, struct mempool_cache *c)
 {
 	uint32_t n = __atomic_load_n(&c->n, __ATOMIC_RELAXED);
-	stack_push(pool, c->bufs, n);
+	/* The cache's count drops before the stack's rises, so mempool_free_count() may read
+	 * low for a moment, never more than the pool holds. */
 	__atomic_store_n(&c->n, 0, __ATOMIC_RELAXED);
+	stack_push(pool, c->bufs, n);
 }
 
 /* pthread key destructor: the thread owning slot (value - 1) is exiting. */
@@ -258,7 +270,7 @@ struct mempool *mempool_create(uint32_t num_bufs, uint32_t buf_size)
 		goto err_mem;
 	pool->num_bufs = num_bufs;
 	pool->buf_size = buf_size;
-	pool->cache_cap = MIN(num_bufs / 8, (uint32_t)MEMPOOL_CACHE_MAX);
+	pool->cache_cap = MIN(num_bufs / (2 * MEMPOOL_MAX_THREADS), (uint32_t)MEMPOOL_CACHE_MAX);
 	if (pool->cache_cap < MEMPOOL_CACHE_MIN)
 		pool->cache_cap = 0;
 
@@ -382,6 +394,9 @@ static void free_run(struct mempool *pool, struct pkt_buf **bufs, uint32_t n)
 			/* Full: the older half goes to the stack, the hotter half stays. */
 			uint32_t out = cn + n - pool->cache_cap / 2;
 			out = MIN(out, cn);
+			/* Count first, as in cache_drain_locked(). bufs[0 .. out) stay ours to
+			 * read: only this thread touches its cache. */
+			__atomic_store_n(&c->n, cn - out, __ATOMIC_RELAXED);
 			pthread_spin_lock(&pool->lock);
 			stack_push(pool, c->bufs, out);
 			pthread_spin_unlock(&pool->lock);

@@ -16,10 +16,10 @@
  *
  * Thread safety: alloc and free may be called from several threads on the same pool at once
  * (a packet received on one thread may be freed on another). Each thread keeps a small cache of
- * free buffers per pool (up to 1/8 of the pool, at most 256; none for pools under 128 buffers),
- * so most calls take no lock; refilling or emptying the cache takes the pool's lock once per
- * half a cache. Buffers parked in one thread's cache are not available to the others: a pool
- * may look empty to one thread while another's cache holds some (size pools with that margin).
+ * free buffers per pool (1/64 of the pool, at most 256; none for pools under 1024 buffers), so
+ * most calls take no lock; refilling or emptying the cache takes the pool's lock once per half a
+ * cache. Buffers parked in one thread's cache are not available to the others: a pool may look
+ * empty to one thread while others' caches hold some, but never more than half of the pool.
  * A thread's caches go back to the pools when it exits. Use the batch calls on the hot path.
  * mempool_create/free are control-path calls.
  */
