@@ -31,6 +31,9 @@ static void ctx_free(struct dp_ctx *ctx)
 		pkt_buf_free_batch(ctx->tx[p].bufs, ctx->tx[p].n);
 		ctx->tx[p].n = 0;
 	}
+	/* Dropped buffers waiting for their batched free (a ctx not flushed since). */
+	pkt_buf_free_batch(ctx->garbage, ctx->n_garbage);
+	ctx->n_garbage = 0;
 	/* Requests still in the ring may carry held buffers. Only called once no thread produces
 	 * or consumes any more. */
 	struct dp_ctl_msg msg;
@@ -59,7 +62,6 @@ static struct dp_ctx *ctx_create(struct dataplane *dp, uint16_t id)
 		errno = err;
 		return NULL;
 	}
-	ctx->icmp_bucket.tokens = DP_ICMP_DEFAULT_BURST;
 	return ctx;
 }
 

@@ -201,9 +201,10 @@ struct dataplane {
 	struct dp_ctx *ctx[DP_MAX_CTX];
 	uint16_t n_local; /* every address of every iface, for the "is it ours" check */
 	uint32_t local_ips[DP_MAX_IFACES * DP_MAX_ADDRS];
-	/* A one-hash Bloom filter of the destinations the forwarding fast path must leave to
-	 * the slow path (l3.c): every local address and every directed broadcast of a connected
-	 * subnet (RFC 1812 5.3.5.2). Bit dp_special_dst_bit(ip) is set for each. */
+	/* A one-hash Bloom filter of the addresses the forwarding fast path must leave to the
+	 * slow path (l3.c), as destination or as source: every local address and every directed
+	 * broadcast of a connected subnet (RFC 1812 5.3.5.2). Bit dp_special_dst_bit(ip) is set
+	 * for each. */
 	uint64_t special_dst_filter[4];
 	uint32_t icmp_rate_per_s; /* ICMP errors per second per ctx (RFC 1812 4.3.2.8) */
 	uint32_t icmp_burst;

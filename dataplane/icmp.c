@@ -30,8 +30,10 @@ static bool icmp_rate_ok(struct dp_ctx *ctx)
 	if (dp->icmp_rate_per_s == 0)
 		return false;
 	uint64_t ns_per_token = 1000000000ull / dp->icmp_rate_per_s;
-	if (tb->last_ns == 0)
+	if (tb->last_ns == 0) { /* first use: a full bucket of the burst configured by now */
 		tb->last_ns = now;
+		tb->tokens = dp->icmp_burst;
+	}
 	uint64_t earned = (now - tb->last_ns) / ns_per_token;
 	if (earned) {
 		tb->tokens = (uint32_t)MIN((uint64_t)dp->icmp_burst, tb->tokens + earned);

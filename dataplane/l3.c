@@ -23,6 +23,19 @@
 #define IPV4_IS_THIS_NET(a)  (((a) >> 24) == 0)	  /* 0.0.0.0/8, RFC 1122 3.2.1.3 */
 #define IPV4_IS_CLASS_E(a)   (((a) >> 28) == 0xf) /* 240.0.0.0/4, RFC 1112 4 */
 
+/*
+ * A frame L3 does not take. Counted as a NOT_FOR_US drop, except a multicast or broadcast
+ * frame on a bridge port: the bridge has flooded it already and passed up a copy for us too
+ * (rx.c), so the frame was delivered and only our copy ends here.
+ */
+static void l3_not_for_us(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b)
+{
+	if (ctx->dp->ports[in_port].bridged && eth_is_multicast(pkt_eth(b)->dst))
+		dp_consume1(ctx, b);
+	else
+		dp_drop1(ctx, in_port, DP_DROP_NOT_FOR_US, b);
+}
+
 static void arp_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b)
 {
 	struct dataplane *dp = ctx->dp;
@@ -48,6 +61,18 @@ static void arp_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b)
 	bool target_us = false;
 	for (uint16_t i = 0; i < ifc->n_addrs; i++)
 		target_us |= ifc->addrs[i].ip == tpa;
+	/* Somebody else claiming one of our addresses (an address conflict, or a spoof meant to
+	 * divert what we send there): learn nothing from it, answer nothing. Our own requests
+	 * coming back (a bridge loop) are just not for us. */
+	if (spa != 0 && dp_is_local_ip(dp, spa)) {
+		if (!eth_addr_equal(arp->sha, ifc->mac))
+			LOG_WARN_RL("arp", "port %u: %02x:%02x:%02x:%02x:%02x:%02x claims our address "
+				    "%u.%u.%u.%u", in_port, arp->sha[0], arp->sha[1], arp->sha[2],
+				    arp->sha[3], arp->sha[4], arp->sha[5], spa >> 24, (spa >> 16) & 0xff,
+				    (spa >> 8) & 0xff, spa & 0xff);
+		l3_not_for_us(ctx, in_port, b);
+		return;
+	}
 
 	/* 2. RFC 826 "Packet Reception": update the sender's entry if we have one, create it if
 	 * the packet was for us. The control thread owns the table; it applies both rules. A
@@ -71,17 +96,18 @@ static void arp_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b)
 		if (target_us)
 			dp_consume1(ctx, b);
 		else
-			dp_drop1(ctx, in_port, DP_DROP_NOT_FOR_US, b);
+			l3_not_for_us(ctx, in_port, b);
 		return;
 	}
 	/* 3. RFC 826: swap sender and target, put in our hardware address, opcode reply, and
-	 * send it back out where the request came from. */
+	 * send it back out where the request came from, to the requester's ar$sha (a unicast
+	 * address, checked above), not to the frame's source. */
 	memcpy(arp->tha, arp->sha, ETH_ALEN);
 	arp->tpa_be = arp->spa_be;
 	memcpy(arp->sha, ifc->mac, ETH_ALEN);
 	arp->spa_be = htonl(tpa);
 	arp->op_be = htons(ARP_OP_REPLY);
-	memcpy(eth->dst, eth->src, ETH_ALEN);
+	memcpy(eth->dst, arp->tha, ETH_ALEN);
 	memcpy(eth->src, ifc->mac, ETH_ALEN);
 	dp_tx_enqueue(ctx, in_port, b);
 }
@@ -124,7 +150,8 @@ static bool ipv4_valid(struct pkt_buf *b)
  * its link-layer destination eth_dst and TTL ttl: ipv4_input()'s slow path would reach its last
  * step ("forward") for it. That is: neither address has a first octet that is 0 (this net), 127
  * (loopback) or 224 and up (multicast, class E, limited broadcast); dst is none of our addresses
- * nor a directed broadcast of our subnets; the frame was not link-layer multicast; TTL > 1.
+ * nor a directed broadcast of our subnets, and neither is src; the frame was not link-layer
+ * multicast; TTL > 1.
  * Anything else takes the slow path, which applies the RFC 1812 checks in their order.
  */
 static inline bool ipv4_fast_forward(const struct dataplane *dp, uint32_t src, uint32_t dst,
@@ -138,15 +165,16 @@ static inline bool ipv4_fast_forward(const struct dataplane *dp, uint32_t src, u
 	 * A false positive (about 1 in 64 with 4 addresses) only costs the slow path. */
 	unsigned bit = dp_special_dst_bit(dst);
 	odd |= (dp->special_dst_filter[bit / 64] >> (bit % 64)) & 1;
+	/* The same addresses as source: ours, or a subnet's broadcast (RFC 1812 5.3.7). */
+	bit = dp_special_dst_bit(src);
+	odd |= (dp->special_dst_filter[bit / 64] >> (bit % 64)) & 1;
 	return !odd;
 }
 
-/* Addresses a router never forwards from or to (RFC 1812 5.3.7 and 4.2.2.11: martians). */
-static bool ipv4_martian(uint32_t src, uint32_t dst)
+/* Destinations a router never forwards to (RFC 1812 5.3.7 and 4.2.2.11: martians). */
+static bool ipv4_martian_dst(uint32_t dst)
 {
-	return IPV4_IS_THIS_NET(src) || IPV4_IS_LOOPBACK(src) || IPV4_IS_MULTICAST(src) ||
-	       IPV4_IS_CLASS_E(src) || IPV4_IS_THIS_NET(dst) || IPV4_IS_LOOPBACK(dst) ||
-	       IPV4_IS_CLASS_E(dst);
+	return IPV4_IS_THIS_NET(dst) || IPV4_IS_LOOPBACK(dst) || IPV4_IS_CLASS_E(dst);
 }
 
 /* A directed broadcast to one of our connected subnets (RFC 1812 5.3.5.2: not forwarded by
@@ -299,28 +327,37 @@ static void ipv4_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b,
 		fwd[(*n_fwd)++] = b;
 		return;
 	}
-	/* 2. For us: only echo requests are served (RFC 1812 4.3.3.6: a router MUST answer). */
+	/* 2. A source that names no single remote host, whether the packet is for us or to be
+	 * forwarded (RFC 1812 5.3.7, RFC 1122 3.2.1.3): this network (0/8), loopback, multicast,
+	 * class E and the limited broadcast; one of our own addresses (we did not send it); a
+	 * broadcast address of one of our subnets. Nothing answers or forwards it. */
+	if (IPV4_IS_THIS_NET(src) || IPV4_IS_LOOPBACK(src) || IPV4_IS_MULTICAST(src) ||
+	    IPV4_IS_CLASS_E(src) || dp_is_local_ip(dp, src) || ipv4_subnet_bcast(dp, src)) {
+		dp_drop1(ctx, in_port, DP_DROP_BAD_HEADER, b);
+		return;
+	}
+	/* 3. For us: only echo requests are served (RFC 1812 4.3.3.6: a router MUST answer). */
 	if (dp_is_local_ip(dp, dst)) {
 		enum dp_drop_reason why = DP_DROP_NOT_FOR_US;
-		if (!IPV4_IS_MULTICAST(src) && src != IPV4_LIMITED_BCAST &&
-		    dp_icmp_echo_reply(b, &why))
+		if (dp_icmp_echo_reply(b, &why))
 			local[(*n_local)++] = b;
 		else
 			dp_drop1(ctx, in_port, why, b);
 		return;
 	}
-	/* 3. Broadcast and multicast are not routed (RFC 1812 5.3.5, no multicast routing); nor
-	 * are packets that came in a link-layer broadcast (RFC 1812 5.3.4) or martians (5.3.7). */
+	/* 4. Broadcast and multicast are not routed (RFC 1812 5.3.5, no multicast routing); nor
+	 * are packets that came in a link-layer broadcast (RFC 1812 5.3.4) or martian
+	 * destinations (5.3.7). */
 	if (dst == IPV4_LIMITED_BCAST || IPV4_IS_MULTICAST(dst) || ipv4_subnet_bcast(dp, dst) ||
 	    eth_is_multicast(pkt_eth(b)->dst)) {
-		dp_drop1(ctx, in_port, DP_DROP_NOT_FOR_US, b);
+		l3_not_for_us(ctx, in_port, b);
 		return;
 	}
-	if (ipv4_martian(src, dst)) {
+	if (ipv4_martian_dst(dst)) {
 		dp_drop1(ctx, in_port, DP_DROP_BAD_HEADER, b);
 		return;
 	}
-	/* 4. TTL: a packet that would leave with TTL 0 dies here (RFC 1812 5.3.1) with Time
+	/* 5. TTL: a packet that would leave with TTL 0 dies here (RFC 1812 5.3.1) with Time
 	 * Exceeded, code 0 (RFC 792). */
 	if (ip->ttl <= 1) {
 		struct pkt_buf *e = dp_icmp_error(ctx, b, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL);
@@ -349,7 +386,7 @@ void dp_l3_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf **bufs, ui
 		else if (type == ETHERTYPE_ARP)
 			arp_input(ctx, in_port, b);
 		else
-			dp_drop1(ctx, in_port, DP_DROP_NOT_FOR_US, b);
+			l3_not_for_us(ctx, in_port, b);
 	}
 	if (n_fwd)
 		route_batch(ctx, fwd, dst, n_fwd, true, local, &n_local);

@@ -26,6 +26,7 @@
 #define ETH_MAX_FRAME_LEN 1514	 /* 1500-byte payload (RFC 894) + header, no FCS, no VLAN tag */
 #define ETHERTYPE_IPV4	  0x0800 /* RFC 894 */
 #define ETHERTYPE_ARP	  0x0806 /* RFC 826 */
+#define ETHERTYPE_VLAN	  0x8100 /* IEEE 802.1Q 9.5: the tag protocol identifier */
 
 /* Ethernet II header (RFC 894). */
 struct eth_hdr {

@@ -89,8 +89,11 @@ static void process_chunk(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *
 		 * port in the buffer. */
 		bytes += b->len;
 		b->rx_port = in_port;
-		/* 2. Runts and giants are malformed whatever they carry. */
-		if (unlikely(b->len < ETH_HDR_LEN || b->len > DP_MAX_RX_FRAME_LEN)) {
+		/* 2. Runts and giants are malformed whatever they carry; only a tagged frame
+		 * may exceed the untagged maximum, by its 4-byte tag. */
+		if (unlikely(b->len < ETH_HDR_LEN || b->len > DP_MAX_RX_FRAME_LEN ||
+			     (b->len > ETH_MAX_FRAME_LEN &&
+			      pkt_eth(b)->type_be != htons(ETHERTYPE_VLAN)))) {
 			LOG_PKT_DEBUG("dataplane", "port %u: frame of %u bytes", in_port, b->len);
 			dp_drop1(ctx, in_port, DP_DROP_BAD_HEADER, b);
 			continue;

@@ -336,6 +336,10 @@ static void test_not_forwarded(void)
 	    {IP(10, 1, 0, 2), IP(0, 1, 2, 3), false, DP_DROP_BAD_HEADER},
 	    {IP(10, 1, 0, 2), IP(127, 0, 0, 1), false, DP_DROP_BAD_HEADER},
 	    {IP(10, 1, 0, 2), IP(240, 0, 0, 1), false, DP_DROP_BAD_HEADER},
+	    {IP(10, 2, 0, 1), IP(10, 9, 1, 1), false, DP_DROP_BAD_HEADER}, /* our own address */
+	    {IP(10, 1, 0, 1), IP(10, 9, 1, 1), false, DP_DROP_BAD_HEADER}, /* ... the ingress's */
+	    {IP(10, 3, 0, 255), IP(10, 9, 1, 1), false, DP_DROP_BAD_HEADER}, /* subnet bcast */
+	    {IP(10, 2, 0, 1), IP(10, 1, 0, 1), false, DP_DROP_BAD_HEADER},   /* ours to ours */
 	    {IP(1, 0, 0, 1), IP(223, 255, 255, 1), false, DP_DROP_MAX},
 	    {IP(223, 255, 255, 254), IP(1, 0, 0, 1), false, DP_DROP_MAX},
 	    {IP(126, 255, 255, 255), IP(128, 0, 0, 0), false, DP_DROP_MAX},
@@ -441,12 +445,24 @@ static void test_malformed(void)
 	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
 	b->data[16] = 0, b->data[17] = 12; /* checksum now wrong too, either check catches it */
 	rx1(&t, 0, b), n_bad++;
-	/* oversized frame */
+	/* oversized frames: far over, and one byte over the untagged maximum of 1514 (only a
+	 * tagged frame may have 4 more) */
 	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
 	b->len = 1600;
 	rx1(&t, 0, b), n_bad++;
+	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
+	b->len = 1515;
+	rx1(&t, 0, b), n_bad++;
 	CHECK_EQ(drops(&t, 0, DP_DROP_BAD_HEADER), n_bad);
 	CHECK_EQ(t.dev[1]->n_tx, 0);
+	/* A tagged frame of 1518 bytes is whole: the bridge floods it (it does not look inside
+	 * the tag). */
+	b = make_ipv4(host_b_mac, host_a_mac, IP(10, 3, 0, 2), IP(10, 3, 0, 3), 64, 17, 10, 5);
+	b->data[12] = 0x81, b->data[13] = 0x00;
+	b->len = 1518;
+	rx1(&t, 2, b);
+	CHECK_EQ(t.dev[3]->n_tx, 1);
+	CHECK_EQ(drops(&t, 2, DP_DROP_BAD_HEADER), 0);
 	/* Ethernet padding is trimmed: 46-byte datagram in a 60-byte frame... padded further. */
 	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 4, 5);
 	b->len = 60;
@@ -501,12 +517,23 @@ static void test_icmp(void)
 		memcpy(&src, f + 26, 4);
 		CHECK_EQ(ntohl(src), i == 0 ? IP(10, 1, 0, 1) : IP(10, 2, 0, 1));
 	}
+	/* Echo requests from sources that name no remote host (RFC 1812 5.3.7): a martian, one
+	 * of our own addresses, a subnet broadcast. Not answered: a reply would go to a martian
+	 * or to whoever spoofed our address. */
+	static const uint32_t bad_src[] = {IP(127, 0, 0, 1), IP(0, 0, 0, 5), IP(240, 0, 0, 1),
+					   IP(10, 2, 0, 1), IP(10, 3, 0, 255)};
+	for (size_t i = 0; i < sizeof(bad_src) / sizeof(bad_src[0]); i++)
+		rx1(&t, 0, make_echo(rm, host_a_mac, bad_src[i], IP(10, 1, 0, 1), 64));
+	CHECK_EQ(t.dev[0]->n_tx, 2);
+	CHECK_EQ(t.dev[1]->n_tx, 0);
+	uint64_t n_bad = sizeof(bad_src) / sizeof(bad_src[0]);
+	CHECK_EQ(drops(&t, 0, DP_DROP_BAD_HEADER), n_bad);
 	/* An echo with a broken ICMP checksum is a bad header, not answered. */
 	struct pkt_buf *b = make_echo(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 1, 0, 1), 64);
 	b->data[40] ^= 1;
 	rx1(&t, 0, b);
 	CHECK_EQ(t.dev[0]->n_tx, 2);
-	CHECK_EQ(drops(&t, 0, DP_DROP_BAD_HEADER), 1);
+	CHECK_EQ(drops(&t, 0, DP_DROP_BAD_HEADER), n_bad + 1);
 	fake_dev_clear(t.dev[0]);
 
 	/* No route: Destination Unreachable, net unreachable. */
@@ -557,6 +584,8 @@ static void test_icmp_rate_limit(void)
 	bed_init(&t, 2);
 	const uint8_t *rm = t.dev[0]->mac;
 	t.dp->icmp_rate_per_s = 1;
+	/* Configured after the ctx exists, as ixyd does: the bucket starts with this burst. */
+	t.dp->icmp_burst = 7;
 	struct pkt_buf *many[20];
 	uint64_t t0 = coarse_ns();
 	for (int round = 0; round < 200 / 20; round++) {
@@ -604,9 +633,26 @@ static void test_arp_and_resolution(void)
 	CHECK_EQ(msg.ip, IP(10, 1, 0, 7));
 	CHECK(msg.flags & DP_CTL_F_TARGET_US);
 	CHECK(memcmp(msg.mac, host_c_mac, 6) == 0);
+	/* A request whose frame source differs from its ar$sha: the reply goes to ar$sha (RFC
+	 * 826), here unicast, though the frame came from a broadcast address. */
+	struct pkt_buf *rq = make_arp(host_c_mac, bcast_mac, 1, IP(10, 1, 0, 7), IP(10, 1, 0, 1));
+	memcpy(rq->data + 6, host_b_mac, 6);
+	rx1(&t, 0, rq);
+	CHECK_EQ(t.dev[0]->n_tx, 2);
+	if (t.dev[0]->n_tx == 2)
+		CHECK(memcmp(t.dev[0]->tx[1]->data, host_c_mac, 6) == 0);
+	CHECK(dp_ctl_pop(t.dp, 0, &msg)); /* learnt as before */
+	fake_dev_clear(t.dev[0]);
+	/* Somebody claiming our own address (sender 10.1.0.1, asking for it or for another of
+	 * ours): no reply, nothing learnt, a drop. */
+	rx1(&t, 0, make_arp(host_c_mac, bcast_mac, 1, IP(10, 1, 0, 1), IP(10, 1, 0, 1)));
+	rx1(&t, 0, make_arp(host_c_mac, bcast_mac, 2, IP(10, 2, 0, 1), IP(10, 1, 0, 1)));
+	CHECK_EQ(t.dev[0]->n_tx, 0);
+	CHECK(!dp_ctl_pop(t.dp, 0, &msg));
+	CHECK_EQ(drops(&t, 0, DP_DROP_NOT_FOR_US), 2);
 	/* A request for somebody else from an unknown sender: no reply, nothing learnt. */
 	rx1(&t, 0, make_arp(host_c_mac, bcast_mac, 1, IP(10, 1, 0, 8), IP(10, 1, 0, 9)));
-	CHECK_EQ(t.dev[0]->n_tx, 1);
+	CHECK_EQ(t.dev[0]->n_tx, 0);
 	CHECK(!dp_ctl_pop(t.dp, 0, &msg));
 	/* A malformed ARP (hardware length 8) is a bad header. */
 	struct pkt_buf *b = make_arp(host_c_mac, bcast_mac, 1, IP(10, 1, 0, 8), IP(10, 1, 0, 1));
@@ -683,10 +729,23 @@ static void test_bridge(void)
 		CHECK_EQ(f[21], 2);
 		CHECK(memcmp(f + 22, t.dp->ifaces[t.br].mac, 6) == 0);
 	}
+	/* A broadcast the bridge floods and L3 does not want (an ARP for another host, an IPv4
+	 * broadcast, a non-IP frame): delivered to the other ports, so no drop. */
+	rx1(&t, 4, make_arp(host_c_mac, bcast_mac, 1, IP(10, 3, 0, 4), IP(10, 3, 0, 9)));
+	rx1(&t, 4,
+	    make_ipv4(bcast_mac, host_c_mac, IP(10, 3, 0, 4), IP(10, 3, 0, 255), 64, 17, 10, 5));
+	struct pkt_buf *other =
+	    make_ipv4(bcast_mac, host_c_mac, IP(10, 3, 0, 4), IP(10, 3, 0, 255), 64, 17, 10, 5);
+	other->data[12] = 0x88, other->data[13] = 0xb5; /* IEEE 802 local experimental */
+	rx1(&t, 4, other);
+	CHECK_EQ(pa->n_tx, 5);
+	CHECK_EQ(pb->n_tx, 6);
+	for (int r = 0; r < DP_DROP_MAX; r++)
+		CHECK_EQ(drops(&t, 4, (enum dp_drop_reason)r), 0);
 	/* Frame to a MAC learnt on its own ingress port: filtered. */
 	rx1(&t, 2,
 	    make_ipv4(host_a_mac, host_c_mac, IP(10, 3, 0, 4), IP(10, 3, 0, 2), 64, 17, 10, 5));
-	CHECK_EQ(pa->n_tx, 2);
+	CHECK_EQ(pa->n_tx, 5);
 	CHECK_EQ(drops(&t, 2, DP_DROP_NOT_FOR_US), 1);
 	/* Routed into the bridge: 10.3.0.2 resolved to A's MAC, sent only on A's port. */
 	set_neigh(&t, (uint16_t)t.br, IP(10, 3, 0, 2), host_a_mac);
@@ -722,7 +781,15 @@ static void test_tx_full(void)
 	CHECK_EQ(t.dev[1]->n_tx, 3);
 	CHECK_EQ(drops(&t, 1, DP_DROP_TX_FULL), 7);
 	CHECK_EQ(mempool_free_count(test_pool), free_before + 7); /* the rest went back */
-	bed_free(&t);
+	/* A dropped frame waiting in the ctx's batched free when the dataplane goes: freed too. */
+	uint32_t before_drop = mempool_free_count(test_pool);
+	struct pkt_buf *runt = make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2),
+					 IP(10, 2, 0, 2), 64, 17, 10, 5);
+	runt->len = 10;
+	dp_process_rx(t.ctx, 0, &runt, 1); /* no flush */
+	CHECK_EQ(mempool_free_count(test_pool), before_drop - 1);
+	bed_free(&t); /* also returns what the fake devices held */
+	CHECK_EQ(mempool_free_count(test_pool), mempool_size(test_pool));
 }
 
 int main(void)
