@@ -387,24 +387,36 @@ static int parse_fast(const char *buf, size_t len, unsigned flags, struct route_
 {
 	struct scan sc = {.s = buf, .len = len};
 	struct control_route r;
-	int err;
+	struct api_parse_error later; /* errors after the first: only the first is reported */
+	/* A bad route (-EINVAL, worded in e) does not end the scan: the rest of the body must
+	 * still scan, or jansson decides it, so that a syntax error anywhere wins over a bad
+	 * route, as it does when jansson reads the body (it parses before it checks). */
+	int first_bad = 0, err = 0;
 	skip_ws(&sc);
 	*single = sc.pos < len && buf[sc.pos] == '{';
 	if (*single) {
 		if (!(flags & API_ROUTES_ALLOW_SINGLE))
 			return -EAGAIN;
 		err = scan_route(&sc, 0, &r, e);
-		if (!err)
+		if (err == -EINVAL)
+			first_bad = err, err = 0;
+		else if (!err)
 			err = vec_push(v, &r);
 	} else {
 		if (!scan_char(&sc, '['))
 			return -EAGAIN;
-		err = 0;
 		if (!scan_char(&sc, ']')) {
+			size_t i = 0;
 			do {
-				err = scan_route(&sc, v->n, &r, e);
-				if (!err)
+				err = scan_route(&sc, i, &r, first_bad ? &later : e);
+				if (err == -EINVAL) {
+					if (!first_bad)
+						first_bad = err;
+					err = 0;
+				} else if (!err && !first_bad) {
 					err = vec_push(v, &r);
+				}
+				i++;
 			} while (!err && scan_char(&sc, ','));
 			if (!err && !scan_char(&sc, ']'))
 				err = -EAGAIN;
@@ -413,7 +425,7 @@ static int parse_fast(const char *buf, size_t len, unsigned flags, struct route_
 	skip_ws(&sc);
 	if (!err && sc.pos != len)
 		err = -EAGAIN; /* trailing text */
-	return err;
+	return err ? err : first_bad;
 }
 
 /* The general path, through jansson: any valid JSON, precise syntax errors. */
@@ -429,6 +441,8 @@ static int json_route(json_t *o, size_t i, struct control_route *r, struct api_p
 			return set_err(e, i, "routes[%zu]: unknown key \"%.40s\"", i, key);
 	}
 	json_t *p = json_object_get(o, "prefix"), *g = json_object_get(o, "via");
+	if (!p && !g) /* worded as the scanner words it (scan_route) */
+		return set_err(e, i, "routes[%zu]: \"prefix\" and \"via\" are required", i);
 	if (!p || !g)
 		return set_err(e, i, "routes[%zu]: \"%s\" is required", i, p ? "via" : "prefix");
 	if (!json_is_string(p))
@@ -484,7 +498,10 @@ int api_parse_routes(const char *buf, size_t len, unsigned flags, struct control
 	err->index = SIZE_MAX;
 	int rc = parse_fast(buf, len, flags, &v, &single, err);
 	if (rc == -EAGAIN) {
+		/* The scanner may have worded a bad route before it met what it declines. */
 		v.n = 0;
+		err->message[0] = '\0';
+		err->index = SIZE_MAX;
 		rc = parse_json(buf, len, flags, &v, &single, err);
 	}
 	if (rc) {

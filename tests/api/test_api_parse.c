@@ -8,8 +8,7 @@
  * or jansson when the scanner declines), that where the scanner answers jansson answers the same
  * (the same routes, or the same error message and route index), that api_parse_routes() returns
  * the deciding parser's answer, and that bodies only jansson takes (escapes) give the routes the
- * scanner reads from the same body written plainly. Bodies where the two are known to disagree
- * are marked FAST_DIVERGES (product inconsistencies, see there).
+ * scanner reads from the same body written plainly.
  */
 /* The parser's source, not just its header: its two route-list parsers are static. The library
  * object is then not linked (every symbol it has is defined here). */
@@ -209,11 +208,8 @@ struct way {
 	struct api_parse_error e;
 };
 
-/* Which parser answers a body in api_parse_routes(). FAST_DIVERGES: the scanner, and jansson
- * would answer differently. That is a product inconsistency, kept visible here rather than
- * hidden: such a body must still be rejected both ways, and once the two agree the test fails
- * so that the mark gets removed. */
-enum decider { FAST, JANSSON, FAST_DIVERGES };
+/* Which parser answers a body in api_parse_routes(). */
+enum decider { FAST, JANSSON };
 
 static void run_way(bool fast, const char *body, unsigned flags, struct way *w)
 {
@@ -261,10 +257,7 @@ static int both_ways(const char *body, unsigned flags, enum decider decider, con
 	pub.v.r = r;
 	const struct way *want = f.rc == -EAGAIN ? &j : &f;
 	bool ok = (decider == JANSSON) == (f.rc == -EAGAIN) && same_way(&pub, want);
-	if (decider == FAST_DIVERGES)
-		ok = ok && f.rc == -EINVAL && j.rc == -EINVAL && !same_way(&f, &j);
-	else
-		ok = ok && (f.rc == -EAGAIN || same_way(&f, &j));
+	ok = ok && (f.rc == -EAGAIN || same_way(&f, &j));
 	if (equiv) {
 		struct way e;
 		run_way(true, equiv, flags, &e);
@@ -272,10 +265,8 @@ static int both_ways(const char *body, unsigned flags, enum decider decider, con
 		free(e.v.r);
 	}
 	if (!ok) {
-		fprintf(stderr, "route body, %s expected to decide%s: %s\n",
-			decider == JANSSON ? "jansson" : "the scanner",
-			decider == FAST_DIVERGES ? " and jansson to word it differently" : "",
-			body);
+		fprintf(stderr, "route body, %s expected to decide: %s\n",
+			decider == JANSSON ? "jansson" : "the scanner", body);
 		print_way("scanner", &f);
 		print_way("jansson", &j);
 		print_way("api_parse_routes", &pub);
@@ -368,21 +359,26 @@ static void test_routes(void)
 	     "malformed JSON"},
 	    {"", API_ROUTES_ALLOW_SINGLE, JANSSON, "malformed JSON"},
 	    {"[1]", 0, JANSSON, "routes[0]: must be an object"},
-	    /* Known divergences (product, api/api_parse.c). An empty route object: the scanner
-	     * says "\"prefix\" and \"via\" are required", jansson "\"prefix\" is required",
-	     * so the wording of the same route depends on whether anything else in the body has
-	     * an escape. */
-	    {"[{}]", 0, FAST_DIVERGES, "routes[0]: \"prefix\" and \"via\" are required"},
-	    {"{}", API_ROUTES_ALLOW_SINGLE, FAST_DIVERGES,
+	    /* An empty route object: both parsers word it alike. */
+	    {"[{}]", 0, FAST, "routes[0]: \"prefix\" and \"via\" are required"},
+	    {"{}", API_ROUTES_ALLOW_SINGLE, FAST,
 	     "routes[0]: \"prefix\" and \"via\" are required"},
-	    /* A bad route before a syntax error: the scanner stops at the route and never sees
-	     * the body is not JSON; jansson (and docs/api.md: syntax errors go through jansson)
-	     * says "malformed JSON". */
-	    {"[{\"prefix\": \"10.0.0.0/33\", \"via\": \"10.2.0.2\"}, x", 0, FAST_DIVERGES,
-	     "routes[0].prefix: prefix length above 32"},
+	    /* A bad route before a syntax error: the syntax error wins (docs/api.md), the
+	     * scanner reads on past the bad route and leaves the body to jansson. */
+	    {"[{\"prefix\": \"10.0.0.0/33\", \"via\": \"10.2.0.2\"}, x", 0, JANSSON,
+	     "malformed JSON"},
 	    {"[{\"prefix\": \"10.0.0.0/33\", \"via\": \"10.2.0.2\"},"
 	     " {\"prefix\": \"10.9.0.0/16\", \"prefix\": \"10.8.0.0/16\", \"via\": \"1.2.3.4\"}]",
-	     0, FAST_DIVERGES, "routes[0].prefix: prefix length above 32"},
+	     0, JANSSON, "malformed JSON"},
+	    {"[{\"prefix\": \"10.0.0.0/33\", \"via\": \"10.2.0.2\"}] x", 0, JANSSON,
+	     "malformed JSON"},
+	    /* Two bad routes: the first is reported, by either parser. */
+	    {"[{\"prefix\": \"10.0.0.0/33\", \"via\": \"10.2.0.2\"},"
+	     " {\"via\": \"10.2.0.2\"}]",
+	     0, FAST, "routes[0].prefix: prefix length above 32"},
+	    {"[{\"prefix\": \"10.9.0.0/16\", \"via\": \"10.2.0.2\"}, {},"
+	     " {\"prefix\": \"10.0.0.0/33\", \"via\": \"10.2.0.2\"}]",
+	     0, FAST, "routes[1]: \"prefix\" and \"via\" are required"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		r = NULL;
