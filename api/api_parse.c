@@ -391,29 +391,31 @@ static int parse_fast(const char *buf, size_t len, unsigned flags, struct route_
 	/* A bad route (-EINVAL, worded in e) does not end the scan: the rest of the body must
 	 * still scan, or jansson decides it, so that a syntax error anywhere wins over a bad
 	 * route, as it does when jansson reads the body (it parses before it checks). */
-	int first_bad = 0, err = 0;
+	bool bad = false; /* a bad route seen, the first worded in e */
+	int err = 0;
 	skip_ws(&sc);
 	*single = sc.pos < len && buf[sc.pos] == '{';
 	if (*single) {
 		if (!(flags & API_ROUTES_ALLOW_SINGLE))
 			return -EAGAIN;
 		err = scan_route(&sc, 0, &r, e);
-		if (err == -EINVAL)
-			first_bad = err, err = 0;
-		else if (!err)
+		if (err == -EINVAL) {
+			bad = true;
+			err = 0;
+		} else if (!err) {
 			err = vec_push(v, &r);
+		}
 	} else {
 		if (!scan_char(&sc, '['))
 			return -EAGAIN;
 		if (!scan_char(&sc, ']')) {
 			size_t i = 0;
 			do {
-				err = scan_route(&sc, i, &r, first_bad ? &later : e);
+				err = scan_route(&sc, i, &r, bad ? &later : e);
 				if (err == -EINVAL) {
-					if (!first_bad)
-						first_bad = err;
+					bad = true;
 					err = 0;
-				} else if (!err && !first_bad) {
+				} else if (!err && !bad) {
 					err = vec_push(v, &r);
 				}
 				i++;
@@ -425,7 +427,7 @@ static int parse_fast(const char *buf, size_t len, unsigned flags, struct route_
 	skip_ws(&sc);
 	if (!err && sc.pos != len)
 		err = -EAGAIN; /* trailing text */
-	return err ? err : first_bad;
+	return err ? err : bad ? -EINVAL : 0;
 }
 
 /* The general path, through jansson: any valid JSON, precise syntax errors. */

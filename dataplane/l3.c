@@ -66,9 +66,11 @@ static void arp_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b)
 	 * coming back (a bridge loop) are just not for us. */
 	if (spa != 0 && dp_is_local_ip(dp, spa)) {
 		if (!eth_addr_equal(arp->sha, ifc->mac))
-			LOG_WARN_RL("arp", "port %u: %02x:%02x:%02x:%02x:%02x:%02x claims our address "
-				    "%u.%u.%u.%u", in_port, arp->sha[0], arp->sha[1], arp->sha[2],
-				    arp->sha[3], arp->sha[4], arp->sha[5], spa >> 24, (spa >> 16) & 0xff,
+			LOG_WARN_RL("arp",
+				    "port %u: %02x:%02x:%02x:%02x:%02x:%02x claims our address "
+				    "%u.%u.%u.%u",
+				    in_port, arp->sha[0], arp->sha[1], arp->sha[2], arp->sha[3],
+				    arp->sha[4], arp->sha[5], spa >> 24, (spa >> 16) & 0xff,
 				    (spa >> 8) & 0xff, spa & 0xff);
 		l3_not_for_us(ctx, in_port, b);
 		return;
@@ -190,6 +192,16 @@ static bool ipv4_subnet_bcast(const struct dataplane *dp, uint32_t dst)
 				return true;
 	}
 	return false;
+}
+
+/* A source that names no single remote host, whether the packet is for us or to be forwarded
+ * (RFC 1812 5.3.7, RFC 1122 3.2.1.3): this network (0/8), loopback, multicast, class E and the
+ * limited broadcast; one of our own addresses (we did not send it); a broadcast address of one
+ * of our subnets. */
+static bool ipv4_bad_source(const struct dataplane *dp, uint32_t src)
+{
+	return IPV4_IS_THIS_NET(src) || IPV4_IS_LOOPBACK(src) || IPV4_IS_MULTICAST(src) ||
+	       IPV4_IS_CLASS_E(src) || dp_is_local_ip(dp, src) || ipv4_subnet_bcast(dp, src);
 }
 
 /*
@@ -327,12 +339,8 @@ static void ipv4_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b,
 		fwd[(*n_fwd)++] = b;
 		return;
 	}
-	/* 2. A source that names no single remote host, whether the packet is for us or to be
-	 * forwarded (RFC 1812 5.3.7, RFC 1122 3.2.1.3): this network (0/8), loopback, multicast,
-	 * class E and the limited broadcast; one of our own addresses (we did not send it); a
-	 * broadcast address of one of our subnets. Nothing answers or forwards it. */
-	if (IPV4_IS_THIS_NET(src) || IPV4_IS_LOOPBACK(src) || IPV4_IS_MULTICAST(src) ||
-	    IPV4_IS_CLASS_E(src) || dp_is_local_ip(dp, src) || ipv4_subnet_bcast(dp, src)) {
+	/* 2. A source that names no single remote host: nothing answers or forwards it. */
+	if (ipv4_bad_source(dp, src)) {
 		dp_drop1(ctx, in_port, DP_DROP_BAD_HEADER, b);
 		return;
 	}
@@ -373,7 +381,7 @@ static void ipv4_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b,
 void dp_l3_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf **bufs, uint32_t n)
 {
 	struct pkt_buf *fwd[DP_RX_BATCH];
-	uint32_t dst[DP_RX_BATCH]; /* of fwd, then of local */
+	uint32_t dst[DP_RX_BATCH];	    /* of fwd, then of local */
 	struct pkt_buf *local[DP_RX_BATCH]; /* at most one reply or error per input packet */
 	uint32_t n_fwd = 0, n_local = 0;
 	assert(n <= DP_RX_BATCH);

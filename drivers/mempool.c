@@ -144,7 +144,7 @@ static void stack_push(struct mempool *pool, struct pkt_buf *const *bufs, uint32
 	assert(top + n <= pool->num_bufs);
 	if (unlikely(top + n > pool->num_bufs)) {
 		LOG_ERR_RL("mempool", "double free: %u buffers returned to a pool with room for %u",
-			n, pool->num_bufs - top);
+			   n, pool->num_bufs - top);
 		n = pool->num_bufs - top;
 	}
 	for (uint32_t i = 0; i < n; i++)
@@ -341,20 +341,25 @@ uint32_t mempool_size(const struct mempool *pool)
 	return pool->num_bufs;
 }
 
+/* Take up to n buffers from this thread's cache c, the most recently freed first (their lines
+ * are likeliest still in the CPU's cache); returns how many. */
+static inline uint32_t cache_pop(struct mempool_cache *c, struct pkt_buf **bufs, uint32_t n)
+{
+	uint32_t cn = __atomic_load_n(&c->n, __ATOMIC_RELAXED);
+	uint32_t got = MIN(n, cn);
+	memcpy(bufs, c->bufs + cn - got, got * sizeof(*bufs));
+	__atomic_store_n(&c->n, cn - got, __ATOMIC_RELAXED);
+	return got;
+}
+
 uint32_t pkt_buf_alloc_batch(struct mempool *pool, struct pkt_buf **bufs, uint32_t n)
 {
 	struct mempool_cache *c = cache_of_this_thread(pool);
 	if (unlikely(!c || n > pool->cache_cap)) {
 		/* No cache, or a batch bigger than it: straight from the stack (after what the
 		 * cache holds, so a small pool is never short while our own cache has buffers). */
-		uint32_t got = 0;
+		uint32_t got = c ? cache_pop(c, bufs, n) : 0;
 		pthread_spin_lock(&pool->lock);
-		if (c) {
-			uint32_t cn = __atomic_load_n(&c->n, __ATOMIC_RELAXED);
-			got = MIN(n, cn);
-			memcpy(bufs, c->bufs + cn - got, got * sizeof(*bufs));
-			__atomic_store_n(&c->n, cn - got, __ATOMIC_RELAXED);
-		}
 		got += stack_pop(pool, bufs + got, n - got);
 		pthread_spin_unlock(&pool->lock);
 		return got;
@@ -363,15 +368,13 @@ uint32_t pkt_buf_alloc_batch(struct mempool *pool, struct pkt_buf **bufs, uint32
 	if (unlikely(cn < n)) {
 		/* Refill to half a cache above what this batch needs (n <= cache_cap, so the
 		 * target holds the batch and fits the cache). */
+		uint32_t want = MIN(pool->cache_cap, pool->cache_cap / 2 + n) - cn;
 		pthread_spin_lock(&pool->lock);
-		cn += stack_pop(pool, c->bufs + cn, MIN(pool->cache_cap, pool->cache_cap / 2 + n) - cn);
+		cn += stack_pop(pool, c->bufs + cn, want);
 		pthread_spin_unlock(&pool->lock);
+		__atomic_store_n(&c->n, cn, __ATOMIC_RELAXED);
 	}
-	uint32_t got = MIN(n, cn);
-	/* The most recently freed buffers first: their lines are likeliest still in cache. */
-	memcpy(bufs, c->bufs + cn - got, got * sizeof(*bufs));
-	__atomic_store_n(&c->n, cn - got, __ATOMIC_RELAXED);
-	return got;
+	return cache_pop(c, bufs, n);
 }
 
 struct pkt_buf *pkt_buf_alloc(struct mempool *pool)

@@ -361,8 +361,7 @@ static void test_routes(void)
 	    {"[1]", 0, JANSSON, "routes[0]: must be an object"},
 	    /* An empty route object: both parsers word it alike. */
 	    {"[{}]", 0, FAST, "routes[0]: \"prefix\" and \"via\" are required"},
-	    {"{}", API_ROUTES_ALLOW_SINGLE, FAST,
-	     "routes[0]: \"prefix\" and \"via\" are required"},
+	    {"{}", API_ROUTES_ALLOW_SINGLE, FAST, "routes[0]: \"prefix\" and \"via\" are required"},
 	    /* A bad route before a syntax error: the syntax error wins (docs/api.md), the
 	     * scanner reads on past the bad route and leaves the body to jansson. */
 	    {"[{\"prefix\": \"10.0.0.0/33\", \"via\": \"10.2.0.2\"}, x", 0, JANSSON,

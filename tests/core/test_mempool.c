@@ -188,8 +188,7 @@ static void *parked_thread(void *p)
 	return NULL;
 }
 
-static void parked_start(struct parked_arg *arg, pthread_t *t, struct mempool *pool,
-			 uint32_t batch)
+static void parked_start(struct parked_arg *arg, pthread_t *t, struct mempool *pool, uint32_t batch)
 {
 	*arg = (struct parked_arg){.pool = pool, .batch = batch};
 	pthread_mutex_init(&arg->lock, NULL);

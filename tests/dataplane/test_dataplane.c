@@ -336,8 +336,8 @@ static void test_not_forwarded(void)
 	    {IP(10, 1, 0, 2), IP(0, 1, 2, 3), false, DP_DROP_BAD_HEADER},
 	    {IP(10, 1, 0, 2), IP(127, 0, 0, 1), false, DP_DROP_BAD_HEADER},
 	    {IP(10, 1, 0, 2), IP(240, 0, 0, 1), false, DP_DROP_BAD_HEADER},
-	    {IP(10, 2, 0, 1), IP(10, 9, 1, 1), false, DP_DROP_BAD_HEADER}, /* our own address */
-	    {IP(10, 1, 0, 1), IP(10, 9, 1, 1), false, DP_DROP_BAD_HEADER}, /* ... the ingress's */
+	    {IP(10, 2, 0, 1), IP(10, 9, 1, 1), false, DP_DROP_BAD_HEADER},   /* our own address */
+	    {IP(10, 1, 0, 1), IP(10, 9, 1, 1), false, DP_DROP_BAD_HEADER},   /* ... the ingress's */
 	    {IP(10, 3, 0, 255), IP(10, 9, 1, 1), false, DP_DROP_BAD_HEADER}, /* subnet bcast */
 	    {IP(10, 2, 0, 1), IP(10, 1, 0, 1), false, DP_DROP_BAD_HEADER},   /* ours to ours */
 	    {IP(1, 0, 0, 1), IP(223, 255, 255, 1), false, DP_DROP_MAX},
@@ -783,8 +783,8 @@ static void test_tx_full(void)
 	CHECK_EQ(mempool_free_count(test_pool), free_before + 7); /* the rest went back */
 	/* A dropped frame waiting in the ctx's batched free when the dataplane goes: freed too. */
 	uint32_t before_drop = mempool_free_count(test_pool);
-	struct pkt_buf *runt = make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2),
-					 IP(10, 2, 0, 2), 64, 17, 10, 5);
+	struct pkt_buf *runt =
+	    make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
 	runt->len = 10;
 	dp_process_rx(t.ctx, 0, &runt, 1); /* no flush */
 	CHECK_EQ(mempool_free_count(test_pool), before_drop - 1);

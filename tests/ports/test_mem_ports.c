@@ -142,7 +142,8 @@ static void test_pcap_replay(const char *what, const struct pcap_writer_opts *o)
 	CHECK(strcmp(dev->ops->driver_name, "pcap") == 0);
 	CHECK(strcmp(dev->name, "known.pcap") == 0);
 	/* Three and a half rounds in batches of 5: not a divisor of the 6 frames, so each of the
-	 * three wraps falls inside a batch (frames 5|6, 11|12, 17|18), and the last batch is short. */
+	 * three wraps falls inside a batch (frames 5|6, 11|12, 17|18), and the last batch is short.
+	 */
 	uint32_t count = NUM_FRAMES * 3 + 3;
 	uint64_t bytes = expect_replay(dev, 0, 0, count, 5, 0);
 	struct ixy_stats st;
