@@ -655,10 +655,22 @@ vm_bg_signal() {
 	local tag=$1 sig=$2 before deadline
 	before=$(vm_console_count "^@@IXYVM signalled $tag $sig\$")
 	vm_send "signal $sig"
-	deadline=$((SECONDS + 10))
+	# Once in about 15 runs of vm_ixyd_routing under TCG the guest never acted on the line
+	# (no "signalled" within 10 s, ixyd alive and well). The cause is not pinned down; the
+	# suspect is busybox's "read -t 1" dropping a line whose arrival races its timeout. So ask
+	# once more if nothing happened in 5 s. A second signal is harmless to what the callers
+	# check: another counter block (they read the newest), or a TERM to an ixyd already
+	# stopping (it waits for signals with sigwait and stops once).
+	local resend=$((SECONDS + 5))
+	deadline=$((SECONDS + 15))
 	while (($(vm_console_count "^@@IXYVM signalled $tag $sig\$") <= before)); do
-		((SECONDS < deadline)) || vm_fail "step $tag: the guest did not send SIG$sig within 10s"
+		((SECONDS < deadline)) || vm_fail "step $tag: the guest did not send SIG$sig within 15s"
 		kill -0 "$VM_QEMU_PID" 2>/dev/null || vm_fail "step $tag: qemu exited"
+		if ((resend && SECONDS >= resend)); then
+			vm_log "step $tag: no sign of SIG$sig after 5 s, asking the guest again"
+			vm_send "signal $sig"
+			resend=0
+		fi
 		sleep 0.1
 	done
 }
