@@ -20,7 +20,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "dp_tables.h"
 #include "log.h"
 #include "lpm4.h"
 #include "mac_table.h"

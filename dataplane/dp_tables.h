@@ -19,9 +19,6 @@
 struct dataplane;
 struct dp_ctx;
 
-/* Coarse monotonic seconds, the clock the MAC table ages by. */
-uint32_t dp_now_s(void);
-
 /* True and *mac if ip has a usable (reachable or stale) neighbour entry. iface is the egress
  * the route chose; the table keys by address alone (connected subnets never overlap). */
 bool dp_neigh_lookup(const struct dataplane *dp, uint16_t iface, uint32_t ip,

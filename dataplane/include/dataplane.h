@@ -278,6 +278,9 @@ static inline unsigned dp_special_dst_bit(uint32_t ip)
 	return (ip * 0x9e3779b1u) >> 24;
 }
 
+/* Coarse monotonic seconds, the clock the MAC table ages by (dp_tables.c). Any thread. */
+uint32_t dp_now_s(void);
+
 /* The control thread's ctx. */
 static inline struct dp_ctx *dp_control_ctx(struct dataplane *dp)
 {
