@@ -1,0 +1,217 @@
+/* ipaddr.c: see ipaddr.h. */
+#include "ipaddr.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+
+bool ip_addr_equal(const struct ip_addr *a, const struct ip_addr *b)
+{
+	if (a->family != b->family)
+		return false;
+	if (a->family == AF_INET)
+		return a->v4 == b->v4;
+	if (a->family == AF_INET6)
+		return memcmp(a->v6, b->v6, 16) == 0;
+	return true;
+}
+
+int ip_addr_cmp(const struct ip_addr *a, const struct ip_addr *b)
+{
+	if (a->family != b->family)
+		return a->family == AF_INET ? -1 : b->family == AF_INET ? 1 : a->family - b->family;
+	if (a->family == AF_INET)
+		return a->v4 < b->v4 ? -1 : a->v4 > b->v4;
+	if (a->family == AF_INET6)
+		return memcmp(a->v6, b->v6, 16); /* network order: bytes compare as the number */
+	return 0;
+}
+
+bool ip_addr_is_unspecified(const struct ip_addr *a)
+{
+	static const uint8_t zero[16];
+	if (a->family == AF_INET)
+		return a->v4 == 0;
+	if (a->family == AF_INET6)
+		return memcmp(a->v6, zero, 16) == 0;
+	return true;
+}
+
+struct ip_addr ip_addr_masked(const struct ip_addr *a, unsigned len)
+{
+	struct ip_addr m = *a;
+	if (len >= ip_family_bits(a->family))
+		return m;
+	if (a->family == AF_INET) {
+		m.v4 =
+		    len ? a->v4 & (UINT32_MAX << (32 - len)) : 0; /* a shift by 32 is undefined */
+	} else {
+		unsigned byte = len / 8, bits = len % 8;
+		if (bits)
+			m.v6[byte++] &= (uint8_t)(0xff << (8 - bits));
+		memset(m.v6 + byte, 0, 16 - byte);
+	}
+	return m;
+}
+
+bool ip_prefix_has_host_bits(const struct ip_prefix *p)
+{
+	struct ip_addr m = ip_addr_masked(&p->addr, p->len);
+	return !ip_addr_equal(&m, &p->addr);
+}
+
+bool ip_prefix_contains(const struct ip_prefix *p, const struct ip_addr *a)
+{
+	if (a->family != p->addr.family)
+		return false;
+	struct ip_addr ma = ip_addr_masked(a, p->len), mp = ip_addr_masked(&p->addr, p->len);
+	return ip_addr_equal(&ma, &mp);
+}
+
+bool ip_prefix_equal(const struct ip_prefix *a, const struct ip_prefix *b)
+{
+	if (a->len != b->len)
+		return false;
+	struct ip_addr ma = ip_addr_masked(&a->addr, a->len), mb = ip_addr_masked(&b->addr, b->len);
+	return ip_addr_equal(&ma, &mb);
+}
+
+int ip_prefix_cmp(const struct ip_prefix *a, const struct ip_prefix *b)
+{
+	int c = ip_addr_cmp(&a->addr, &b->addr);
+	return c ? c : a->len - b->len;
+}
+
+/* Exactly "a.b.c.d", parts 0..255 without leading zeros. */
+static int parse_v4(const char *s, size_t len, uint32_t *ip)
+{
+	uint32_t v = 0;
+	size_t i = 0;
+	for (int part = 0; part < 4; part++) {
+		if (part > 0) {
+			if (i >= len || s[i] != '.')
+				return -EINVAL;
+			i++;
+		}
+		size_t start = i;
+		unsigned n = 0;
+		while (i < len && s[i] >= '0' && s[i] <= '9' && i - start < 3)
+			n = n * 10 + (unsigned)(s[i++] - '0');
+		if (i == start || n > 255 || (i - start > 1 && s[start] == '0'))
+			return -EINVAL; /* empty, too big, or a leading zero (octal in inet_aton) */
+		v = v << 8 | n;
+	}
+	if (i != len)
+		return -EINVAL;
+	*ip = v;
+	return 0;
+}
+
+static int parse_v6(const char *s, size_t len, uint8_t v6[16])
+{
+	char buf[IP_ADDR_STRLEN];
+	if (len == 0 || len >= sizeof(buf) || memchr(s, '\0', len))
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return inet_pton(AF_INET6, buf, v6) == 1 ? 0 : -EINVAL;
+}
+
+int ip_addr_parse_family(const char *s, size_t len, uint8_t family, struct ip_addr *out)
+{
+	struct ip_addr a = {.family = family};
+	int err = -EINVAL;
+	if (family == AF_INET)
+		err = parse_v4(s, len, &a.v4);
+	else if (family == AF_INET6)
+		err = parse_v6(s, len, a.v6);
+	if (!err)
+		*out = a;
+	return err;
+}
+
+int ip_addr_parse(const char *s, size_t len, struct ip_addr *out)
+{
+	/* A colon is what only IPv6 text has (RFC 4291 2.2). */
+	return ip_addr_parse_family(s, len, memchr(s, ':', len) ? AF_INET6 : AF_INET, out);
+}
+
+int ip_prefix_parse(const char *s, size_t slen, unsigned flags, struct ip_prefix *out,
+		    const char **why)
+{
+	static const char *const bad = "not an address/length prefix";
+	const char *reason = bad;
+	size_t sep = 0;
+	while (sep < slen && s[sep] != '/' && !((flags & IP_PREFIX_PATH_FORM) && s[sep] == '_'))
+		sep++;
+	struct ip_prefix p;
+	if (ip_addr_parse(s, sep, &p.addr) != 0)
+		goto bad;
+	unsigned max = ip_family_bits(p.addr.family), l = 0;
+	if (sep == slen) {
+		if (!(flags & IP_PREFIX_ADDR_IS_HOST))
+			goto bad;
+		l = max;
+	} else {
+		size_t i = sep + 1, digits = slen - i;
+		if (digits == 0 || digits > 3 || (digits > 1 && s[i] == '0'))
+			goto bad;
+		for (; i < slen; i++) {
+			if (s[i] < '0' || s[i] > '9')
+				goto bad;
+			l = l * 10 + (unsigned)(s[i] - '0');
+		}
+		if (l > max) {
+			reason = max == 32 ? "prefix length above 32" : "prefix length above 128";
+			goto bad;
+		}
+	}
+	p.len = (uint8_t)l;
+	if (!(flags & IP_PREFIX_KEEP_HOST_BITS) && ip_prefix_has_host_bits(&p)) {
+		reason = "host bits set"; /* RFC 4632 3.1 */
+		goto bad;
+	}
+	*out = p;
+	return 0;
+bad:
+	if (why)
+		*why = reason;
+	return -EINVAL;
+}
+
+size_t ip_addr_format(const struct ip_addr *a, char *buf)
+{
+	if (a->family == AF_INET) {
+		uint32_t ip = a->v4;
+		size_t n = 0;
+		for (int part = 3; part >= 0; part--) {
+			unsigned b = (ip >> (8 * part)) & 255;
+			if (b >= 100)
+				buf[n++] = (char)('0' + b / 100);
+			if (b >= 10)
+				buf[n++] = (char)('0' + b / 10 % 10);
+			buf[n++] = (char)('0' + b % 10);
+			if (part)
+				buf[n++] = '.';
+		}
+		buf[n] = '\0';
+		return n;
+	}
+	/* glibc's inet_ntop writes the RFC 5952 section 4 form. */
+	if (a->family == AF_INET6 && inet_ntop(AF_INET6, a->v6, buf, IP_ADDR_STRLEN))
+		return strlen(buf);
+	buf[0] = '-';
+	buf[1] = '\0';
+	return 1;
+}
+
+size_t ip_prefix_format(const struct ip_prefix *p, char *buf)
+{
+	size_t n = ip_addr_format(&p->addr, buf);
+	return n + (size_t)snprintf(buf + n, IP_PREFIX_STRLEN - n, "/%u", p->len);
+}
+
+const char *ip_family_name(uint8_t family)
+{
+	return family == AF_INET ? "ipv4" : family == AF_INET6 ? "ipv6" : "none";
+}
