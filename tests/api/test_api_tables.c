@@ -69,13 +69,17 @@ static int collect_one(void *arg, uint32_t prefix, uint8_t len, uint32_t nh)
 static void test_lpm4_walk(void)
 {
 	enum { N = 20000 };
-	struct nexthop_table *nht = nexthop_table_create(16);
+	struct nexthop_table *nht = nexthop_table_create(16, 0);
 	struct lpm4 *lpm = lpm4_create(nht);
 	struct r *ref = calloc(N, sizeof(*ref)), *got = calloc(N, sizeof(*got));
 	uint32_t nh[4];
 	CHECK(nht && lpm && ref && got);
-	for (int i = 0; i < 4; i++)
-		CHECK_EQ(nexthop_add(nht, 0x0a000001 + (uint32_t)i, 0, &nh[i]), 0);
+	for (int i = 0; i < 4; i++) {
+		struct nexthop_key k = {.kind = NEXTHOP_GATEWAY,
+					.iface = 0,
+					.gw = ip_addr_v4(0x0a000001 + (uint32_t)i)};
+		CHECK_EQ(nexthop_add(nht, &k, &nh[i]), 0);
+	}
 	size_t n = 0;
 	for (size_t i = 0; i < N; i++) {
 		/* Lengths over the whole range, with nesting: short ones, /18 and /19 around the

@@ -15,12 +15,19 @@
 
 #define N_NH 64
 
+/* A gateway next hop: IPv4 gateway gw (host order) out of interface iface. */
+static int add_gw4(struct nexthop_table *nht, uint32_t gw, iface_id_t iface, uint32_t *idx)
+{
+	struct nexthop_key k = {.kind = NEXTHOP_GATEWAY, .iface = iface, .gw = ip_addr_v4(gw)};
+	return nexthop_add(nht, &k, idx);
+}
+
 static struct nexthop_table *make_nht(void)
 {
-	struct nexthop_table *nht = nexthop_table_create(N_NH);
+	struct nexthop_table *nht = nexthop_table_create(N_NH, 0);
 	for (uint32_t i = 0; nht && i < N_NH; i++) {
 		uint32_t idx;
-		if (nexthop_add(nht, 0x0a000001u + i, (uint16_t)i, &idx) < 0 || idx != i)
+		if (add_gw4(nht, 0x0a000001u + i, (iface_id_t)i, &idx) < 0 || idx != i)
 			return NULL;
 	}
 	return nht;
@@ -323,11 +330,11 @@ static void test_random_updates(struct nexthop_table *nht, uint64_t *st)
 static void test_nexthop_leaves(void)
 {
 	const uint32_t cap = 5000, nhs[] = {0, 1, 1023, 1024, 2047, 2048, 4095, 4096, 4999};
-	struct nexthop_table *nht = nexthop_table_create(cap);
+	struct nexthop_table *nht = nexthop_table_create(cap, 0);
 	CHECK(nht != NULL);
 	for (uint32_t i = 0; nht && i < cap; i++) {
 		uint32_t idx;
-		CHECK_EQ(nexthop_add(nht, 0x0a000000u + i, 0, &idx), 0);
+		CHECK_EQ(add_gw4(nht, 0x0a000000u + i, 0, &idx), 0);
 	}
 	struct lpm4 *lpm = lpm4_create(nht);
 	CHECK(lpm != NULL);
@@ -351,16 +358,18 @@ static void test_nexthop_leaves(void)
 
 static void test_nexthop_refs(void)
 {
-	struct nexthop_table *nht = nexthop_table_create(4);
+	struct nexthop_table *nht = nexthop_table_create(4, 0);
 	struct lpm4 *lpm = lpm4_create(nht);
 	uint32_t a, b, c, d, e;
-	CHECK_EQ(nexthop_add(nht, ip(192, 0, 2, 1), 0, &a), 0);
-	CHECK_EQ(nexthop_add(nht, ip(192, 0, 2, 2), 1, &b), 0);
-	CHECK_EQ(nexthop_add(nht, ip(192, 0, 2, 1), 0, &c), 0); /* the same next hop again */
+	CHECK_EQ(add_gw4(nht, ip(192, 0, 2, 1), 0, &a), 0);
+	CHECK_EQ(add_gw4(nht, ip(192, 0, 2, 2), 1, &b), 0);
+	CHECK_EQ(add_gw4(nht, ip(192, 0, 2, 1), 0, &c), 0); /* the same next hop again */
 	CHECK_EQ(a, c);
 	CHECK_EQ(nexthop_refcount(nht, a), 2);
-	CHECK_EQ(nexthop_get(nht, b)->gw_ip, ip(192, 0, 2, 2));
-	CHECK_EQ(nexthop_get(nht, b)->port_id, 1);
+	CHECK_EQ(nexthop_get(nht, b)->kind, NEXTHOP_GATEWAY);
+	CHECK_EQ(nexthop_get(nht, b)->family, AF_INET);
+	CHECK_EQ(nexthop_get(nht, b)->gw.v4, ip(192, 0, 2, 2));
+	CHECK_EQ(nexthop_get(nht, b)->iface, 1);
 	CHECK_EQ(lpm4_add(lpm, ip(10, 0, 0, 0), 8, a), 0);
 	CHECK_EQ(lpm4_add(lpm, ip(10, 1, 0, 0), 24, a), 0);
 	CHECK_EQ(nexthop_refcount(nht, a), 4);
@@ -372,13 +381,13 @@ static void test_nexthop_refs(void)
 	CHECK_EQ(lpm4_delete(lpm, ip(10, 1, 0, 0), 24), 0);
 	CHECK_EQ(nexthop_refcount(nht, b), 0); /* retired */
 	CHECK_EQ(lpm4_add(lpm, ip(10, 1, 0, 0), 24, b), -ENOENT);
-	CHECK_EQ(nexthop_add(nht, ip(192, 0, 2, 3), 2, &d), 0);
-	CHECK_EQ(nexthop_add(nht, ip(192, 0, 2, 4), 3, &e), 0);
+	CHECK_EQ(add_gw4(nht, ip(192, 0, 2, 3), 2, &d), 0);
+	CHECK_EQ(add_gw4(nht, ip(192, 0, 2, 4), 3, &e), 0);
 	CHECK(d != b && e != b); /* b is not reused before a grace period */
 	uint32_t f;
-	CHECK_EQ(nexthop_add(nht, ip(192, 0, 2, 5), 3, &f), -ENOSPC);
+	CHECK_EQ(add_gw4(nht, ip(192, 0, 2, 5), 3, &f), -ENOSPC);
 	nexthop_table_reclaim(nht);
-	CHECK_EQ(nexthop_add(nht, ip(192, 0, 2, 5), 3, &f), 0);
+	CHECK_EQ(add_gw4(nht, ip(192, 0, 2, 5), 3, &f), 0);
 	CHECK_EQ(f, b);
 	lpm4_free(lpm); /* drops the routes' references */
 	CHECK_EQ(nexthop_refcount(nht, a), 2);

@@ -15,6 +15,13 @@
 #include "nexthop.h"
 #include "test_util.h"
 
+/* A gateway next hop: IPv4 gateway gw (host order) out of interface iface. */
+static int add_gw4(struct nexthop_table *nht, uint32_t gw, iface_id_t iface, uint32_t *idx)
+{
+	struct nexthop_key k = {.kind = NEXTHOP_GATEWAY, .iface = iface, .gw = ip_addr_v4(gw)};
+	return nexthop_add(nht, &k, idx);
+}
+
 static size_t check_all(const struct lpm4 *lpm, const struct lpm4_ref *ref, const uint32_t *a,
 			size_t n, const char *what)
 {
@@ -56,10 +63,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cannot read %s: %s\n", argv[1], strerror(-err));
 		return 1;
 	}
-	struct nexthop_table *nht = nexthop_table_create(max_nh + 1);
+	struct nexthop_table *nht = nexthop_table_create(max_nh + 1, 0);
 	for (uint32_t i = 0; nht && i <= max_nh; i++) {
 		uint32_t idx;
-		CHECK(nexthop_add(nht, i, 0, &idx) == 0 && idx == i);
+		CHECK(add_gw4(nht, 0x0a000000u + i, 0, &idx) == 0 && idx == i);
 	}
 	struct lpm4 *bulk = lpm4_create(nht), *inc = lpm4_create(nht);
 	struct lpm4_ref *ref = lpm4_ref_create(n);

@@ -23,6 +23,13 @@
 #include "rcu.h"
 #include "test_util.h"
 
+/* A gateway next hop: IPv4 gateway gw (host order) out of interface iface. */
+static int add_gw4(struct nexthop_table *nht, uint32_t gw, iface_id_t iface, uint32_t *idx)
+{
+	struct nexthop_key k = {.kind = NEXTHOP_GATEWAY, .iface = iface, .gw = ip_addr_v4(gw)};
+	return nexthop_add(nht, &k, idx);
+}
+
 #define N_PER_GROUP 48
 #define N_GROUPS    5
 #define N_ADDR	    (N_PER_GROUP * N_GROUPS)
@@ -93,10 +100,10 @@ static size_t route_set(struct lpm4_route *r, const bool *b_present, int flip_a,
 int main(void)
 {
 	uint64_t st = test_seed("test_lpm4_rcu");
-	struct nexthop_table *nht = nexthop_table_create(8);
+	struct nexthop_table *nht = nexthop_table_create(8, 0);
 	for (uint32_t i = 0; nht && i < 8; i++) {
 		uint32_t idx;
-		CHECK(nexthop_add(nht, i, 0, &idx) == 0 && idx == i);
+		CHECK(add_gw4(nht, 0x0a000000u + i, 0, &idx) == 0 && idx == i);
 	}
 	struct lpm4 *lpm = nht ? lpm4_create(nht) : NULL;
 	if (!lpm) {

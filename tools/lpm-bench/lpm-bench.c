@@ -24,6 +24,13 @@
 #include "lpm4_ref.h"
 #include "nexthop.h"
 
+/* A gateway next hop: IPv4 gateway gw (host order) out of interface iface. */
+static int add_gw4(struct nexthop_table *nht, uint32_t gw, iface_id_t iface, uint32_t *idx)
+{
+	struct nexthop_key k = {.kind = NEXTHOP_GATEWAY, .iface = iface, .gw = ip_addr_v4(gw)};
+	return nexthop_add(nht, &k, idx);
+}
+
 struct options {
 	const char *routes;
 	size_t lookups;
@@ -105,12 +112,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 /* Next hops 0..max_nh, allocated in order so that index == the file's next-hop number. */
 static struct nexthop_table *make_nexthops(uint32_t max_nh)
 {
-	struct nexthop_table *nht = nexthop_table_create(max_nh + 1);
+	struct nexthop_table *nht = nexthop_table_create(max_nh + 1, 0);
 	if (!nht)
 		return NULL;
 	for (uint32_t i = 0; i <= max_nh; i++) {
 		uint32_t idx;
-		if (nexthop_add(nht, 0x0a000000u + i, (uint16_t)(i % 4), &idx) < 0 || idx != i) {
+		if (add_gw4(nht, 0x0a000000u + i, (iface_id_t)(i % 4), &idx) < 0 || idx != i) {
 			nexthop_table_free(nht);
 			errno = ENOMEM;
 			return NULL;
