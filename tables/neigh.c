@@ -8,9 +8,9 @@
 #include "compiler.h"
 #include "rcu.h"
 
-/* One neighbour. Readers use ip, next and res; everything after is the control thread's. */
+/* One neighbour. Readers use key, next and res; everything after is the control thread's. */
 struct neigh_entry {
-	uint32_t ip;
+	struct neigh_key key;	     /* an IPv4 key's bytes past v4 are zero */
 	struct neigh_entry *next;    /* RCU-published chain */
 	const struct neigh_res *res; /* RCU-published, immutable */
 	uint64_t confirmed_ms;	     /* last neigh_update() */
@@ -28,9 +28,26 @@ struct neigh_table {
 	struct rcu_retire_list retire;
 };
 
-static uint32_t ip_hash(uint32_t ip)
+/*
+ * The bucket hash: multiplicative (Knuth's golden ratio constant), the interface mixed in by a
+ * second odd constant so that one address on several interfaces spreads. IPv6 addresses are
+ * folded to 32 bits first; both families share the chains, told apart by the key's family.
+ */
+static uint32_t hash4(iface_id_t iface, uint32_t ip)
 {
-	return (ip * 0x9e3779b1u) >> 8;
+	return ((ip ^ (iface * 0x85ebca77u)) * 0x9e3779b1u) >> 8;
+}
+
+static uint32_t hash6(iface_id_t iface, const uint8_t v6[16])
+{
+	uint32_t w[4];
+	memcpy(w, v6, 16);
+	return hash4(iface, w[0] * 0xc2b2ae3du ^ w[1] * 0x27d4eb2fu ^ w[2] * 0x165667b1u ^ w[3]);
+}
+
+static uint32_t key_hash(iface_id_t iface, const struct ip_addr *ip)
+{
+	return ip->family == AF_INET ? hash4(iface, ip->v4) : hash6(iface, ip->v6);
 }
 
 struct neigh_table *neigh_table_create(const struct neigh_config *cfg)
@@ -92,20 +109,45 @@ void neigh_table_free(struct neigh_table *t)
 	free(t);
 }
 
-static struct neigh_entry *find(const struct neigh_table *t, uint32_t ip)
+/*
+ * The entry for (iface, ip), IPv4 form. Acquire loads pair with the release stores in
+ * create()/unlink_entry(): a reader that reaches an entry sees it fully initialised (key
+ * included). The control thread reads the same way.
+ */
+static struct neigh_entry *find4(const struct neigh_table *t, iface_id_t iface, uint32_t ip)
 {
-	/* Acquire loads pair with the release stores in publish_entry()/unlink(): a reader that
-	 * reaches an entry sees it fully initialised. The control thread reads the same way. */
 	struct neigh_entry *e =
-	    __atomic_load_n(&t->bucket[ip_hash(ip) & t->mask], __ATOMIC_ACQUIRE);
-	while (e && e->ip != ip)
+	    __atomic_load_n(&t->bucket[hash4(iface, ip) & t->mask], __ATOMIC_ACQUIRE);
+	while (e && !(e->key.ip.v4 == ip && e->key.iface == iface && e->key.ip.family == AF_INET))
 		e = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE);
 	return e;
 }
 
-int neigh_lookup(const struct neigh_table *t, uint32_t ip, uint8_t mac[6], uint16_t *port_id)
+/* The same for IPv6 (same orders). */
+static struct neigh_entry *find6(const struct neigh_table *t, iface_id_t iface,
+				 const uint8_t v6[16])
 {
-	const struct neigh_entry *e = find(t, ip);
+	struct neigh_entry *e =
+	    __atomic_load_n(&t->bucket[hash6(iface, v6) & t->mask], __ATOMIC_ACQUIRE);
+	while (e && !(e->key.iface == iface && e->key.ip.family == AF_INET6 &&
+		      memcmp(e->key.ip.v6, v6, 16) == 0))
+		e = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE);
+	return e;
+}
+
+/* Either family; NULL for an address of neither. */
+static struct neigh_entry *find(const struct neigh_table *t, iface_id_t iface,
+				const struct ip_addr *ip)
+{
+	if (ip->family == AF_INET)
+		return find4(t, iface, ip->v4);
+	if (ip->family == AF_INET6)
+		return find6(t, iface, ip->v6);
+	return NULL;
+}
+
+static int lookup_entry(const struct neigh_entry *e, uint8_t mac[6])
+{
 	if (!e)
 		return -ENOENT;
 	/* Pairs with the release store in set_res(): the resolution is complete. */
@@ -113,18 +155,28 @@ int neigh_lookup(const struct neigh_table *t, uint32_t ip, uint8_t mac[6], uint1
 	if (r->state == NEIGH_INCOMPLETE)
 		return -EAGAIN;
 	memcpy(mac, r->mac, 6);
-	*port_id = r->port_id;
 	return 0;
+}
+
+int neigh_lookup4(const struct neigh_table *t, iface_id_t iface, uint32_t ip, uint8_t mac[6])
+{
+	return lookup_entry(find4(t, iface, ip), mac);
+}
+
+int neigh_lookup(const struct neigh_table *t, iface_id_t iface, const struct ip_addr *ip,
+		 uint8_t mac[6])
+{
+	return lookup_entry(find(t, iface, ip), mac);
 }
 
 /* Publish a new resolution for e and retire the old one. 0 or -ENOMEM (e unchanged). */
 static int set_res(struct neigh_table *t, struct neigh_entry *e, const uint8_t mac[6],
-		   uint16_t port_id, enum neigh_state state)
+		   enum neigh_state state)
 {
 	struct neigh_res *r = malloc(sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	*r = (struct neigh_res){.port_id = port_id, .state = (uint8_t)state};
+	*r = (struct neigh_res){.state = (uint8_t)state};
 	if (mac)
 		memcpy(r->mac, mac, 6);
 	const struct neigh_res *old = e->res;
@@ -135,9 +187,14 @@ static int set_res(struct neigh_table *t, struct neigh_entry *e, const uint8_t m
 	return 0;
 }
 
-/* A new incomplete or reachable entry at the head of its chain. NULL on ENOSPC/ENOMEM. */
-static struct neigh_entry *create(struct neigh_table *t, uint32_t ip, int *err)
+/* A new incomplete entry at the head of its chain. NULL on EINVAL/ENOSPC/ENOMEM. */
+static struct neigh_entry *create(struct neigh_table *t, iface_id_t iface, const struct ip_addr *ip,
+				  int *err)
 {
+	if (ip->family != AF_INET && ip->family != AF_INET6) {
+		*err = -EINVAL;
+		return NULL;
+	}
 	if (t->st.entries >= t->cfg.capacity) {
 		t->st.refused_full++;
 		*err = -ENOSPC;
@@ -152,9 +209,10 @@ static struct neigh_entry *create(struct neigh_table *t, uint32_t ip, int *err)
 		return NULL;
 	}
 	r->state = NEIGH_INCOMPLETE;
-	e->ip = ip;
+	e->key.iface = iface;
+	e->key.ip = ip->family == AF_INET ? ip_addr_v4(ip->v4) : ip_addr_v6(ip->v6);
 	e->res = r;
-	struct neigh_entry **head = &t->bucket[ip_hash(ip) & t->mask];
+	struct neigh_entry **head = &t->bucket[key_hash(iface, ip) & t->mask];
 	e->next = *head;
 	/* Release pairs with the acquire loads in find(): e is complete before it is reachable. */
 	__atomic_store_n(head, e, __ATOMIC_RELEASE);
@@ -174,16 +232,16 @@ static void unlink_entry(struct neigh_table *t, struct neigh_entry **link, struc
 	t->st.entries--;
 }
 
-int neigh_resolve(struct neigh_table *t, uint32_t ip, void *pkt, uint64_t now_ms,
-		  bool *send_request)
+int neigh_resolve(struct neigh_table *t, iface_id_t iface, const struct ip_addr *ip, void *pkt,
+		  uint64_t now_ms, bool *send_request)
 {
-	struct neigh_entry *e = find(t, ip);
+	struct neigh_entry *e = find(t, iface, ip);
 	int err = 0;
 	*send_request = false;
 	if (e && e->res->state != NEIGH_INCOMPLETE)
 		return 0;
 	if (!e) {
-		e = create(t, ip, &err);
+		e = create(t, iface, ip, &err);
 		if (!e)
 			return err;
 		e->probe_ms = now_ms;
@@ -217,15 +275,16 @@ static void release_queue(struct neigh_table *t, struct neigh_entry *e, void **r
 	}
 }
 
-int neigh_update(struct neigh_table *t, uint32_t ip, const uint8_t mac[6], uint16_t port_id,
-		 uint64_t now_ms, void **released, unsigned max_released, unsigned *n_released)
+int neigh_update(struct neigh_table *t, iface_id_t iface, const struct ip_addr *ip,
+		 const uint8_t mac[6], uint64_t now_ms, void **released, unsigned max_released,
+		 unsigned *n_released)
 {
-	struct neigh_entry *e = find(t, ip);
+	struct neigh_entry *e = find(t, iface, ip);
 	int err = 0;
 	bool created = false;
 	*n_released = 0;
 	if (!e) {
-		e = create(t, ip, &err);
+		e = create(t, iface, ip, &err);
 		if (!e)
 			return err;
 		created = true;
@@ -235,8 +294,8 @@ int neigh_update(struct neigh_table *t, uint32_t ip, const uint8_t mac[6], uint1
 	bool was_incomplete = !created && e->res->state == NEIGH_INCOMPLETE;
 	const struct neigh_res *cur = e->res;
 	/* Republish only if something readers see changes. */
-	if (cur->state != NEIGH_REACHABLE || cur->port_id != port_id || memcmp(cur->mac, mac, 6)) {
-		err = set_res(t, e, mac, port_id, NEIGH_REACHABLE);
+	if (cur->state != NEIGH_REACHABLE || memcmp(cur->mac, mac, 6)) {
+		err = set_res(t, e, mac, NEIGH_REACHABLE);
 		if (err < 0)
 			return err;
 	}
@@ -248,22 +307,23 @@ int neigh_update(struct neigh_table *t, uint32_t ip, const uint8_t mac[6], uint1
 	return 0;
 }
 
-int neigh_set_static(struct neigh_table *t, uint32_t ip, const uint8_t mac[6], uint16_t port_id,
-		     void **released, unsigned max_released, unsigned *n_released)
+int neigh_set_static(struct neigh_table *t, iface_id_t iface, const struct ip_addr *ip,
+		     const uint8_t mac[6], void **released, unsigned max_released,
+		     unsigned *n_released)
 {
-	struct neigh_entry *e = find(t, ip);
+	struct neigh_entry *e = find(t, iface, ip);
 	int err = 0;
 	*n_released = 0;
 	if (!e) {
-		e = create(t, ip, &err);
+		e = create(t, iface, ip, &err);
 		if (!e)
 			return err;
 	} else if (e->res->state == NEIGH_INCOMPLETE) {
 		t->st.resolved++;
 	}
 	const struct neigh_res *cur = e->res;
-	if (cur->state != NEIGH_STATIC || cur->port_id != port_id || memcmp(cur->mac, mac, 6)) {
-		err = set_res(t, e, mac, port_id, NEIGH_STATIC);
+	if (cur->state != NEIGH_STATIC || memcmp(cur->mac, mac, 6)) {
+		err = set_res(t, e, mac, NEIGH_STATIC);
 		if (err < 0)
 			return err;
 	}
@@ -272,7 +332,7 @@ int neigh_set_static(struct neigh_table *t, uint32_t ip, const uint8_t mac[6], u
 	return 0;
 }
 
-unsigned neigh_tick(struct neigh_table *t, uint64_t now_ms, uint32_t *probe_ips,
+unsigned neigh_tick(struct neigh_table *t, uint64_t now_ms, struct neigh_key *probes,
 		    unsigned max_probes)
 {
 	unsigned n_probes = 0;
@@ -289,14 +349,14 @@ unsigned neigh_tick(struct neigh_table *t, uint64_t now_ms, uint32_t *probe_ips,
 					t->st.failed++;
 					gone = true;
 				} else if (n_probes < max_probes) {
-					probe_ips[n_probes++] = e->ip;
+					probes[n_probes++] = e->key;
 					e->probes++;
 					e->probe_ms = now_ms;
 				}
 				break;
 			case NEIGH_REACHABLE:
 				if (now_ms - e->confirmed_ms >= t->cfg.reachable_ms)
-					(void)set_res(t, e, e->res->mac, e->res->port_id,
+					(void)set_res(t, e, e->res->mac,
 						      NEIGH_STALE); /* on ENOMEM: next tick */
 				break;
 			case NEIGH_STALE:
@@ -316,19 +376,17 @@ unsigned neigh_tick(struct neigh_table *t, uint64_t now_ms, uint32_t *probe_ips,
 	return n_probes;
 }
 
-static unsigned remove_if(struct neigh_table *t, bool all_port, uint16_t port_id, uint32_t ip)
+/* Remove (iface, ip), or with ip NULL every entry on iface. Returns how many. */
+static unsigned remove_if(struct neigh_table *t, iface_id_t iface, const struct ip_addr *ip)
 {
 	unsigned removed = 0;
-	uint32_t first = all_port ? 0 : ip_hash(ip) & t->mask; /* one chain for one address */
-	uint32_t last = all_port ? t->mask : first;
+	uint32_t first = ip ? key_hash(iface, ip) & t->mask : 0; /* one chain for one address */
+	uint32_t last = ip ? first : t->mask;
 	for (uint32_t b = first; b <= last; b++) {
 		struct neigh_entry **link = &t->bucket[b];
 		for (struct neigh_entry *e = *link; e;) {
 			struct neigh_entry *next = e->next;
-			bool gone = all_port ? e->res->state != NEIGH_INCOMPLETE &&
-						   e->res->port_id == port_id
-					     : e->ip == ip;
-			if (gone) {
+			if (e->key.iface == iface && (!ip || ip_addr_equal(&e->key.ip, ip))) {
 				unlink_entry(t, link, e);
 				removed++;
 			} else {
@@ -341,19 +399,22 @@ static unsigned remove_if(struct neigh_table *t, bool all_port, uint16_t port_id
 	return removed;
 }
 
-int neigh_delete(struct neigh_table *t, uint32_t ip)
+int neigh_delete(struct neigh_table *t, iface_id_t iface, const struct ip_addr *ip)
 {
-	return remove_if(t, false, 0, ip) ? 0 : -ENOENT;
+	if (ip->family != AF_INET && ip->family != AF_INET6)
+		return -ENOENT;
+	return remove_if(t, iface, ip) ? 0 : -ENOENT;
 }
 
-unsigned neigh_flush_port(struct neigh_table *t, uint16_t port_id)
+unsigned neigh_flush_iface(struct neigh_table *t, iface_id_t iface)
 {
-	return remove_if(t, true, port_id, 0);
+	return remove_if(t, iface, NULL);
 }
 
-int neigh_get(const struct neigh_table *t, uint32_t ip, struct neigh_res *res, unsigned *queued)
+int neigh_get(const struct neigh_table *t, iface_id_t iface, const struct ip_addr *ip,
+	      struct neigh_res *res, unsigned *queued)
 {
-	const struct neigh_entry *e = find(t, ip);
+	const struct neigh_entry *e = find(t, iface, ip);
 	if (!e)
 		return -ENOENT;
 	*res = *e->res;
@@ -362,12 +423,13 @@ int neigh_get(const struct neigh_table *t, uint32_t ip, struct neigh_res *res, u
 }
 
 int neigh_walk(const struct neigh_table *t,
-	       int (*fn)(void *arg, uint32_t ip, const struct neigh_res *res, unsigned queued),
+	       int (*fn)(void *arg, const struct neigh_key *key, const struct neigh_res *res,
+			 unsigned queued),
 	       void *arg)
 {
 	for (uint32_t b = 0; b <= t->mask; b++)
 		for (const struct neigh_entry *e = t->bucket[b]; e; e = e->next) {
-			int rc = fn(arg, e->ip, e->res, e->q_count);
+			int rc = fn(arg, &e->key, e->res, e->q_count);
 			if (rc)
 				return rc;
 		}

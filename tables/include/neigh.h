@@ -1,7 +1,10 @@
 /*
- * neigh.h: the IPv4 neighbour table (ARP cache): next-hop address -> MAC and egress port, with
- * the states of RFC 1122 section 2.3.2.1 reduced to three (incomplete, reachable, stale), ageing,
- * a capacity and a small queue of packets per unresolved address.
+ * neigh.h: the neighbour table (ARP cache for IPv4, RFC 826; neighbour cache for IPv6, RFC 4861
+ * 5.1): (interface, next-hop address) -> MAC, with the states of RFC 1122 section 2.3.2.1
+ * reduced to three (incomplete, reachable, stale), ageing, a capacity and a small queue of
+ * packets per unresolved address. Entries are keyed by interface and address together: the
+ * same address may be a neighbour on two interfaces (link-local IPv6 addresses always are,
+ * RFC 4291 2.5.6; VLAN interfaces may reuse subnets).
  *
  * Ownership: the control thread owns the table and is the only writer. Workers only read: a
  * chained hash whose chains and per-entry resolutions are RCU-published (release stores, retired
@@ -26,6 +29,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "iface.h"
+#include "ipaddr.h"
+
 enum neigh_state {
 	NEIGH_INCOMPLETE = 1, /* request sent, no answer yet: packets wait in the queue */
 	NEIGH_REACHABLE = 2,  /* confirmed within reachable_ms */
@@ -36,8 +42,13 @@ enum neigh_state {
 /* What workers read; immutable once published (a change publishes a new one). */
 struct neigh_res {
 	uint8_t mac[6];
-	uint16_t port_id;
 	uint8_t state; /* enum neigh_state */
+};
+
+/* An entry's key. */
+struct neigh_key {
+	iface_id_t iface;
+	struct ip_addr ip;
 };
 
 typedef void neigh_free_pkt_fn(void *ctx, void *pkt);
@@ -69,10 +80,13 @@ struct neigh_table *neigh_table_create(const struct neigh_config *cfg);
 void neigh_table_free(struct neigh_table *t);
 
 /*
- * Worker lookup of ip (host byte order). Returns 0 with mac and port for a reachable or stale
- * entry, -EAGAIN for an incomplete one, -ENOENT if there is none. Any RCU reader thread.
+ * Worker lookup of ip on iface. Returns 0 with mac for a reachable or stale entry, -EAGAIN for
+ * an incomplete one, -ENOENT if there is none. Any RCU reader thread.
  */
-int neigh_lookup(const struct neigh_table *t, uint32_t ip, uint8_t mac[6], uint16_t *port_id);
+int neigh_lookup(const struct neigh_table *t, iface_id_t iface, const struct ip_addr *ip,
+		 uint8_t mac[6]);
+/* The same for an IPv4 address (host order) without building a struct ip_addr: the hot path. */
+int neigh_lookup4(const struct neigh_table *t, iface_id_t iface, uint32_t ip, uint8_t mac[6]);
 
 /*
  * Control thread: a packet for ip needs resolution.
@@ -81,50 +95,56 @@ int neigh_lookup(const struct neigh_table *t, uint32_t ip, uint8_t mac[6], uint1
  *            *send_request tells whether to send an ARP request now (a new entry).
  *   -ENOSPC  table full: pkt not taken, counted in refused_full
  *   -ENOMEM  pkt not taken
+ *   -EINVAL  ip has no family (neither AF_INET nor AF_INET6): pkt not taken
  */
-int neigh_resolve(struct neigh_table *t, uint32_t ip, void *pkt, uint64_t now_ms,
-		  bool *send_request);
+int neigh_resolve(struct neigh_table *t, iface_id_t iface, const struct ip_addr *ip, void *pkt,
+		  uint64_t now_ms, bool *send_request);
 
 /*
- * Control thread: ip is at mac behind port (an ARP reply, or a request from ip). Creates the entry
+ * Control thread: ip is at mac on iface (an ARP reply, or a request from ip). Creates the entry
  * if needed, makes it reachable, and moves up to max_released queued packets into released (the
  * caller owns and sends them; any beyond max_released are dropped). *n_released says how many.
- * Returns 0, -ENOSPC (new entry, table full) or -ENOMEM.
+ * Returns 0, -ENOSPC (new entry, table full), -ENOMEM or -EINVAL (ip of no family).
  */
-int neigh_update(struct neigh_table *t, uint32_t ip, const uint8_t mac[6], uint16_t port_id,
-		 uint64_t now_ms, void **released, unsigned max_released, unsigned *n_released);
+int neigh_update(struct neigh_table *t, iface_id_t iface, const struct ip_addr *ip,
+		 const uint8_t mac[6], uint64_t now_ms, void **released, unsigned max_released,
+		 unsigned *n_released);
 
 /*
- * Control thread: make ip a static entry at mac behind port: used like a reachable one, never
+ * Control thread: make ip on iface a static entry at mac: used like a reachable one, never
  * aged, never changed by neigh_update(). Releases what was queued as neigh_update() does.
- * Returns 0, -ENOSPC (new entry, table full) or -ENOMEM.
+ * Returns 0, -ENOSPC (new entry, table full), -ENOMEM or -EINVAL (ip of no family).
  */
-int neigh_set_static(struct neigh_table *t, uint32_t ip, const uint8_t mac[6], uint16_t port_id,
-		     void **released, unsigned max_released, unsigned *n_released);
+int neigh_set_static(struct neigh_table *t, iface_id_t iface, const struct ip_addr *ip,
+		     const uint8_t mac[6], void **released, unsigned max_released,
+		     unsigned *n_released);
 
 /*
- * Control thread: run the timers at now_ms. Writes up to max_probes addresses that need an ARP
- * request (retransmissions) into probe_ips and returns how many. Waits for a grace period if it
+ * Control thread: run the timers at now_ms. Writes up to max_probes entries that need another
+ * request (ARP, or an NS for IPv6) into probes and returns how many. Waits for a grace period if it
  * removed anything (to free the memory), so call it from the control loop, not a worker.
  */
-unsigned neigh_tick(struct neigh_table *t, uint64_t now_ms, uint32_t *probe_ips,
+unsigned neigh_tick(struct neigh_table *t, uint64_t now_ms, struct neigh_key *probes,
 		    unsigned max_probes);
 
-/* Control thread: remove ip (dropping its queue). 0 or -ENOENT. */
-int neigh_delete(struct neigh_table *t, uint32_t ip);
+/* Control thread: remove ip on iface (dropping its queue). 0 or -ENOENT. */
+int neigh_delete(struct neigh_table *t, iface_id_t iface, const struct ip_addr *ip);
 
-/* Control thread: remove every entry behind port (e.g. link down). Returns how many. */
-unsigned neigh_flush_port(struct neigh_table *t, uint16_t port_id);
+/* Control thread: remove every entry on iface, incomplete ones included (their queues are
+ * dropped), e.g. at link down. Returns how many. */
+unsigned neigh_flush_iface(struct neigh_table *t, iface_id_t iface);
 
 /* Control thread: the entry's state and how many packets wait. 0 or -ENOENT. */
-int neigh_get(const struct neigh_table *t, uint32_t ip, struct neigh_res *res, unsigned *queued);
+int neigh_get(const struct neigh_table *t, iface_id_t iface, const struct ip_addr *ip,
+	      struct neigh_res *res, unsigned *queued);
 
 /*
  * Control thread: call fn for every entry (incomplete ones included) in no particular order; a
  * non-zero return stops the walk and is returned. fn must not change the table.
  */
 int neigh_walk(const struct neigh_table *t,
-	       int (*fn)(void *arg, uint32_t ip, const struct neigh_res *res, unsigned queued),
+	       int (*fn)(void *arg, const struct neigh_key *key, const struct neigh_res *res,
+			 unsigned queued),
 	       void *arg);
 
 void neigh_get_stats(const struct neigh_table *t, struct neigh_stats *st);

@@ -158,11 +158,12 @@ struct neigh_seen {
 	uint8_t state;
 };
 
-static int neigh_collect(void *arg, uint32_t ip, const struct neigh_res *res, unsigned queued)
+static int neigh_collect(void *arg, const struct neigh_key *key, const struct neigh_res *res,
+			 unsigned queued)
 {
 	struct neigh_seen *s = arg;
 	(void)queued;
-	if (ip == 0x0a000002)
+	if (key->iface == 3 && key->ip.family == AF_INET && key->ip.v4 == 0x0a000002)
 		s->state = res->state;
 	s->n++;
 	return 0;
@@ -174,26 +175,26 @@ static void test_neigh_static(void)
 	    neigh_table_create(&(struct neigh_config){.capacity = 8, .free_pkt = free_pkt});
 	const uint8_t m1[6] = {2, 0, 0, 0, 0, 1}, m2[6] = {2, 0, 0, 0, 0, 2};
 	uint8_t mac[6];
-	uint16_t port;
+	const struct ip_addr a2 = ip_addr_v4(0x0a000002), a3 = ip_addr_v4(0x0a000003);
 	void *rel[4];
 	unsigned n_rel;
 	bool ask;
 	CHECK(t != NULL);
 	/* A packet waits for the address; making it static releases it. */
-	CHECK_EQ(neigh_resolve(t, 0x0a000002, (void *)1, 0, &ask), -EAGAIN);
-	CHECK_EQ(neigh_set_static(t, 0x0a000002, m1, 3, rel, 4, &n_rel), 0);
+	CHECK_EQ(neigh_resolve(t, 3, &a2, (void *)1, 0, &ask), -EAGAIN);
+	CHECK_EQ(neigh_set_static(t, 3, &a2, m1, rel, 4, &n_rel), 0);
 	CHECK(n_rel == 1 && rel[0] == (void *)1);
-	CHECK_EQ(neigh_lookup(t, 0x0a000002, mac, &port), 0);
-	CHECK(memcmp(mac, m1, 6) == 0 && port == 3);
+	CHECK_EQ(neigh_lookup(t, 3, &a2, mac), 0);
+	CHECK(memcmp(mac, m1, 6) == 0);
 	/* ARP does not change it; time does not age it. */
-	CHECK_EQ(neigh_update(t, 0x0a000002, m2, 4, 10, rel, 4, &n_rel), 0);
-	CHECK_EQ(neigh_lookup(t, 0x0a000002, mac, &port), 0);
-	CHECK(memcmp(mac, m1, 6) == 0 && port == 3);
-	uint32_t probes[4];
+	CHECK_EQ(neigh_update(t, 3, &a2, m2, 10, rel, 4, &n_rel), 0);
+	CHECK_EQ(neigh_lookup(t, 3, &a2, mac), 0);
+	CHECK(memcmp(mac, m1, 6) == 0);
+	struct neigh_key probes[4];
 	neigh_tick(t, 10ull * 3600 * 1000, probes, 4);
-	CHECK_EQ(neigh_lookup(t, 0x0a000002, mac, &port), 0);
+	CHECK_EQ(neigh_lookup(t, 3, &a2, mac), 0);
 	/* A learnt entry beside it does age. */
-	CHECK_EQ(neigh_update(t, 0x0a000003, m2, 4, 10ull * 3600 * 1000, rel, 4, &n_rel), 0);
+	CHECK_EQ(neigh_update(t, 3, &a3, m2, 10ull * 3600 * 1000, rel, 4, &n_rel), 0);
 	struct neigh_seen s = {0};
 	CHECK_EQ(neigh_walk(t, neigh_collect, &s), 0);
 	CHECK(s.n == 2 && s.state == NEIGH_STATIC);
@@ -203,8 +204,8 @@ static void test_neigh_static(void)
 	neigh_walk(t, neigh_collect, &s);
 	CHECK(s.n == 1 && s.state == NEIGH_STATIC);
 	/* Deleting is the way out. */
-	CHECK_EQ(neigh_delete(t, 0x0a000002), 0);
-	CHECK_EQ(neigh_lookup(t, 0x0a000002, mac, &port), -ENOENT);
+	CHECK_EQ(neigh_delete(t, 3, &a2), 0);
+	CHECK_EQ(neigh_lookup(t, 3, &a2, mac), -ENOENT);
 	neigh_table_free(t);
 }
 
