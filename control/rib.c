@@ -85,13 +85,17 @@ struct rib_key {
 };
 
 #ifdef RIB_FAULT_INJECTION
-/* Test hook (test_rib.c): when >= 0, the allocation that finds it at 0 fails. */
+/* Test hooks (test_rib.c): when >= 0, the allocation that finds it at 0 fails; the hash is
+ * and-ed with the mask (fewer bits: more collisions, longer probe runs). */
 long rib_fault_countdown = -1;
+uint32_t rib_hash_mask = UINT32_MAX;
+#define RIB_HASH_MASK rib_hash_mask
 static bool rib_fault(void)
 {
 	return rib_fault_countdown >= 0 && rib_fault_countdown-- == 0;
 }
 #else
+#define RIB_HASH_MASK UINT32_MAX
 static inline bool rib_fault(void)
 {
 	return false;
@@ -173,13 +177,16 @@ static uint64_t mix64(uint64_t x)
  */
 static uint32_t key_hash(const struct rib_key *k)
 {
-	if (k->family == AF_INET)
-		return (uint32_t)((((uint64_t)k->addr.v4 << 8 | k->len) * 0x9e3779b97f4a7c15ULL) >>
-				  32);
-	uint64_t w0, w1;
-	memcpy(&w0, k->addr.v6, 8);
-	memcpy(&w1, k->addr.v6 + 8, 8);
-	return (uint32_t)(mix64(w0 ^ mix64(w1 ^ ((uint64_t)k->len << 56))) >> 32);
+	uint64_t h;
+	if (k->family == AF_INET) {
+		h = ((uint64_t)k->addr.v4 << 8 | k->len) * 0x9e3779b97f4a7c15ULL;
+	} else {
+		uint64_t w0, w1;
+		memcpy(&w0, k->addr.v6, 8);
+		memcpy(&w1, k->addr.v6 + 8, 8);
+		h = mix64(w0 ^ mix64(w1 ^ ((uint64_t)k->len << 56)));
+	}
+	return (uint32_t)(h >> 32) & RIB_HASH_MASK;
 }
 
 static bool node_matches(const struct rib_node *n, const struct rib_key *k)

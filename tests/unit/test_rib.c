@@ -16,7 +16,9 @@
 #include "rib.h"
 #include "test_util.h"
 
-extern long rib_fault_countdown; /* rib.c built with RIB_FAULT_INJECTION */
+/* rib.c built with RIB_FAULT_INJECTION */
+extern long rib_fault_countdown;
+extern uint32_t rib_hash_mask;
 
 #define N_NH 64
 
@@ -399,11 +401,23 @@ static size_t make_prefixes(struct ip_prefix *p, size_t n)
 		} else {
 			a = ip_addr_v4((uint32_t)rnd());
 		}
-		unsigned bits = ip_family_bits(a.family), lens = 1 + rnd() % 3;
-		for (unsigned j = 0; j < lens && k < n; j++) {
-			unsigned len = (unsigned)(rnd() % (bits + 1));
-			p[k++] = (struct ip_prefix){.addr = ip_addr_masked(&a, len),
-						    .len = (uint8_t)len};
+		/* A prefix, then relatives that a sloppy key comparison would confuse with it: the
+		 * same bits longer, and the same length with one bit past the first half flipped.
+		 */
+		unsigned bits = ip_family_bits(a.family), len = (unsigned)(rnd() % (bits + 1));
+		a = ip_addr_masked(&a, len);
+		p[k++] = (struct ip_prefix){.addr = a, .len = (uint8_t)len};
+		for (unsigned j = rnd() % 3; j > 0 && k < n; j--) {
+			unsigned len2 = len + (unsigned)(rnd() % (bits - len + 1));
+			struct ip_addr a2 = a;
+			if (rnd() % 2 && len2 > 0) {
+				unsigned bit = len2 / 2 + (unsigned)(rnd() % (len2 - len2 / 2));
+				if (a2.family == AF_INET)
+					a2.v4 ^= 0x80000000u >> bit;
+				else
+					a2.v6[bit / 8] ^= (uint8_t)(0x80u >> (bit % 8));
+			}
+			p[k++] = (struct ip_prefix){.addr = a2, .len = (uint8_t)len2};
 		}
 	}
 	qsort(p, n, sizeof(*p), prefix_qcmp);
@@ -569,9 +583,11 @@ static void replace_owner(struct rib *rib, struct model *m, uint8_t o, unsigned 
 	free(sel);
 }
 
-static void test_random(size_t ops)
+/* ops random operations over ops/4 random prefixes, the RIB's hash and-ed with hash_mask. */
+static void test_random(const char *name, size_t ops, uint32_t hash_mask)
 {
-	rng = test_seed("test_rib random");
+	rng = test_seed(name) ^ ops; /* runs started in the same second differ */
+	rib_hash_mask = hash_mask;
 	struct model m = {0};
 	size_t want = ops / 4;
 	m.p = malloc(want * sizeof(*m.p));
@@ -589,7 +605,7 @@ static void test_random(size_t ops)
 	for (size_t i = 0; i < m.n; i++)
 		for (unsigned o = 0; o < RIB_OWNERS; o++)
 			m.c[i][o].nh = RIB_NH_NONE;
-	printf("test_rib random: %zu prefixes, %zu operations\n", m.n, ops);
+	printf("%s: %zu prefixes, %zu operations\n", name, m.n, ops);
 
 	/* Three phases: mostly sets (growth), mostly deletes (shrinking, backward shifts), then
 	 * mixed (free-list reuse). Precedence from a small range so ties are common. */
@@ -644,6 +660,7 @@ static void test_random(size_t ops)
 	free(m.walked);
 	free(m.c);
 	free(m.p);
+	rib_hash_mask = UINT32_MAX;
 }
 
 int main(int argc, char **argv)
@@ -659,7 +676,12 @@ int main(int argc, char **argv)
 	test_mark_sweep();
 	test_walk();
 	test_enomem();
-	test_random(ops);
+	test_random("test_rib random", ops, UINT32_MAX);
+	/* 16 hash values for ~4000 prefixes: long probe runs that wrap around the table's end.
+	 * Then one hash value for all: every lookup compares keys, so a key comparison that
+	 * confuses two prefixes (same bits, other length; same length, other bits) is caught. */
+	test_random("test_rib random, 16 hash values", ops / 10, 0xf0000000);
+	test_random("test_rib random, one hash value", ops / 20, 0);
 	nexthop_table_free(nht);
 	return test_result("test_rib");
 }
