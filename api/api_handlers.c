@@ -73,18 +73,17 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static json_t *ip_json(uint32_t ip)
+static json_t *addr_json(const struct ip_addr *a)
 {
-	char s[16];
-	api_format_ipv4(ip, s);
+	char s[IP_ADDR_STRLEN];
+	ip_addr_format(a, s);
 	return json_string(s);
 }
 
-static json_t *prefix_json(uint32_t prefix, uint8_t len)
+static json_t *prefix_json(const struct ip_prefix *p)
 {
-	char s[20];
-	size_t n = api_format_ipv4(prefix, s);
-	snprintf(s + n, sizeof(s) - n, "/%u", len);
+	char s[IP_PREFIX_STRLEN];
+	ip_prefix_format(p, s);
 	return json_string(s);
 }
 
@@ -95,9 +94,15 @@ static json_t *mac_json(const uint8_t m[6])
 	return json_string(s);
 }
 
-static const char *iface_name(const struct dataplane *dp, uint16_t iface)
+static const char *iface_name(const struct api *api, iface_id_t id)
 {
-	return iface < dp->n_ifaces ? dp->ifaces[iface].name : "?";
+	const struct iface *ifc = iface_table_get(dp_ifaces(control_dataplane(api->ctl)), id);
+	return ifc ? ifc->name : "?";
+}
+
+static const char *port_name(const struct api *api, port_id_t port, struct dp_port_info *buf)
+{
+	return dp_port_info(control_dataplane(api->ctl), port, buf) == 0 ? buf->name : "?";
 }
 
 /* Save the state after a change (caller holds change_lock). false: the reply is a 500. */
@@ -119,46 +124,34 @@ static bool save_state(struct api *api, struct api_response *rs, double *took_s)
 
 /* ---- ports ----------------------------------------------------------------------------------- */
 
-static int find_port(const struct dataplane *dp, const char *name)
+static json_t *port_json(struct api *api, port_id_t p)
 {
-	for (uint16_t p = 0; p < dp->n_ports; p++)
-		if (strcmp(dp->ports[p].name, name) == 0)
-			return p;
-	return -1;
-}
-
-static json_t *port_json(struct api *api, uint16_t p)
-{
-	const struct dataplane *dp = control_dataplane(api->ctl);
 	struct control_port_info pi;
 	if (control_port_info(api->ctl, p, &pi) != 0)
 		return NULL;
-	const struct dp_iface *ifc = &dp->ifaces[pi.iface];
+	const struct iface *ifc =
+	    iface_table_get(dp_ifaces(control_dataplane(api->ctl)), pi.dp.iface);
 	json_t *addrs = json_array();
-	for (uint16_t a = 0; a < ifc->n_addrs && !pi.bridged; a++) {
-		char s[20];
-		size_t n = api_format_ipv4(ifc->addrs[a].ip, s);
-		snprintf(s + n, sizeof(s) - n, "/%u", ifc->addrs[a].len);
-		json_array_append_new(addrs, json_string(s));
-	}
+	for (uint16_t a = 0; ifc && a < ifc->n_addrs && !pi.dp.bridged; a++)
+		json_array_append_new(addrs, prefix_json(&ifc->addrs[a].pfx));
 	return json_pack("{s:s, s:s, s:s, s:o, s:{s:b, s:I}, s:b, s:o, s:o, s:i, s:i}", "name",
-			 dp->ports[p].name, "device", pi.device, "driver", pi.driver, "mac",
-			 mac_json(pi.mac), "link", "up", pi.link_up, "speed_mbps",
+			 pi.dp.name, "device", pi.dp.device, "driver", pi.dp.driver, "mac",
+			 mac_json(pi.dp.mac), "link", "up", pi.link_up, "speed_mbps",
 			 (json_int_t)pi.speed_mbps, "promisc", pi.promisc, "bridge",
-			 pi.bridged ? json_string(ifc->name) : json_null(), "addresses", addrs,
-			 "rx_queues", pi.rx_queues, "tx_queues", pi.tx_queues);
+			 pi.dp.bridged && ifc ? json_string(ifc->name) : json_null(), "addresses",
+			 addrs, "rx_queues", pi.dp.rx_queues, "tx_queues", pi.dp.tx_queues);
 }
 
 static void get_ports(struct api *api, struct api_response *rs)
 {
-	const struct dataplane *dp = control_dataplane(api->ctl);
 	json_t *arr = json_array();
-	for (uint16_t p = 0; p < dp->n_ports; p++)
+	for (port_id_t p = 0; p < dp_port_count(control_dataplane(api->ctl)); p++)
 		json_array_append_new(arr, port_json(api, p));
 	api_reply_json(rs, 200, json_pack("{s:o}", "ports", arr));
 }
 
-static void patch_port(struct api *api, uint16_t p, struct api_request *rq, struct api_response *rs)
+static void patch_port(struct api *api, port_id_t p, struct api_request *rq,
+		       struct api_response *rs)
 {
 	json_error_t jerr;
 	json_t *o = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &jerr);
@@ -194,13 +187,14 @@ out:
 	json_decref(o);
 }
 
-static void get_port_stats(struct api *api, uint16_t p, struct api_response *rs)
+static void get_port_stats(struct api *api, port_id_t p, struct api_response *rs)
 {
 	const struct dataplane *dp = control_dataplane(api->ctl);
 	struct dp_counters k;
-	struct ixy_stats ds = {0};
+	struct dp_device_stats ds = {0};
+	struct dp_port_info pi;
 	dp_read_port_counters(dp, p, &k);
-	ixy_read_stats(dp->ports[p].dev, &ds); /* any thread (device.h) */
+	dp_port_device_stats(dp, p, &ds);
 	json_t *drops = json_object();
 	for (int r = 0; r < DP_DROP_MAX; r++)
 		json_object_set_new(drops, dp_drop_reason_names[r],
@@ -208,9 +202,9 @@ static void get_port_stats(struct api *api, uint16_t p, struct api_response *rs)
 	api_reply_json(
 	    rs, 200,
 	    json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
-		      "port", dp->ports[p].name, "rx_packets", (json_int_t)k.rx_packets, "rx_bytes",
-		      (json_int_t)k.rx_bytes, "tx_packets", (json_int_t)k.tx_packets, "tx_bytes",
-		      (json_int_t)k.tx_bytes, "drops", drops, "device", "rx_packets",
+		      "port", port_name(api, p, &pi), "rx_packets", (json_int_t)k.rx_packets,
+		      "rx_bytes", (json_int_t)k.rx_bytes, "tx_packets", (json_int_t)k.tx_packets,
+		      "tx_bytes", (json_int_t)k.tx_bytes, "drops", drops, "device", "rx_packets",
 		      (json_int_t)ds.rx_packets, "rx_bytes", (json_int_t)ds.rx_bytes, "tx_packets",
 		      (json_int_t)ds.tx_packets, "tx_bytes", (json_int_t)ds.tx_bytes, "rx_dropped",
 		      (json_int_t)ds.rx_dropped, "rx_crc_errors", (json_int_t)ds.rx_crc_errors,
@@ -219,48 +213,88 @@ static void get_port_stats(struct api *api, uint16_t p, struct api_response *rs)
 
 static void handle_port(struct api *api, int id, struct api_request *rq, struct api_response *rs)
 {
-	const struct dataplane *dp = control_dataplane(api->ctl);
-	int p = find_port(dp, rq->param);
+	int p = dp_find_port(control_dataplane(api->ctl), rq->param);
 	if (p < 0) {
 		api_reply_error(rs, 404, "no such port", "%s", rq->param);
 		return;
 	}
 	if (id == EP_PORT_STATS)
-		get_port_stats(api, (uint16_t)p, rs);
+		get_port_stats(api, (port_id_t)p, rs);
 	else if (rq->method == API_PATCH)
-		patch_port(api, (uint16_t)p, rq, rs);
+		patch_port(api, (port_id_t)p, rq, rs);
 	else
-		api_reply_json(rs, 200, port_json(api, (uint16_t)p));
+		api_reply_json(rs, 200, port_json(api, (port_id_t)p));
 }
 
 /* ---- routes ---------------------------------------------------------------------------------- */
 
-static json_t *route_json(const struct dataplane *dp, const struct control_route_info *r)
+static json_t *path_json(const struct api *api, const struct control_path *path)
 {
-	return json_pack("{s:o, s:o, s:s, s:s}", "prefix", prefix_json(r->prefix, r->len), "via",
-			 r->connected ? json_null() : ip_json(r->gw), "iface",
-			 iface_name(dp, r->iface), "type", r->connected ? "connected" : "static");
+	return json_pack("{s:o, s:s}", "via", path->gw.family ? addr_json(&path->gw) : json_null(),
+			 "iface", iface_name(api, path->iface));
+}
+
+/* A route: prefix, owner, type, precedence, selected; a unicast route also "via" and "iface" of
+ * its (first) next hop, and with more than one, "nexthops" listing them all. */
+static json_t *route_json(const struct api *api, const struct control_route_info *r)
+{
+	json_t *o =
+	    json_pack("{s:o, s:s, s:s, s:i, s:b}", "prefix", prefix_json(&r->prefix), "owner",
+		      control_owner_name(r->owner), "type", control_route_kind_name(r->kind),
+		      "precedence", (int)r->precedence, "selected", r->selected);
+	if (!o)
+		return NULL;
+	if (r->n_paths) {
+		json_object_set_new(
+		    o, "via", r->paths[0].gw.family ? addr_json(&r->paths[0].gw) : json_null());
+		json_object_set_new(o, "iface", json_string(iface_name(api, r->paths[0].iface)));
+	}
+	if (r->n_paths > 1) {
+		json_t *arr = json_array();
+		for (unsigned i = 0; i < r->n_paths; i++)
+			json_array_append_new(arr, path_json(api, &r->paths[i]));
+		json_object_set_new(o, "nexthops", arr);
+	}
+	return o;
+}
+
+/* ?owner=NAME: 0 and *owner (-1 when absent), or a 400 in rs. */
+static int owner_param(struct api_request *rq, struct api_response *rs, int *owner)
+{
+	const char *s = rq->query(rq->query_arg, "owner");
+	*owner = -1;
+	if (!s)
+		return 0;
+	*owner = control_owner_parse(s);
+	if (*owner < 0) {
+		api_reply_error(rs, 400, "bad request",
+				"owner must be connected, config, api, kernel or fpm");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static void get_routes(struct api *api, struct api_request *rq, struct api_response *rs)
 {
-	const struct dataplane *dp = control_dataplane(api->ctl);
 	size_t off, lim, total;
 	const char *why;
+	int owner;
 	if (api_parse_paging(rq->query(rq->query_arg, "offset"), rq->query(rq->query_arg, "limit"),
 			     &off, &lim, &why) != 0) {
 		api_reply_error(rs, 400, "bad request", "%s", why);
 		return;
 	}
+	if (owner_param(rq, rs, &owner))
+		return;
 	struct control_route_info *r = malloc(lim * sizeof(*r));
 	if (!r) {
 		api_reply_error(rs, 500, "out of memory", "listing routes");
 		return;
 	}
-	size_t n = control_list_routes(api->ctl, off, r, lim, &total);
+	size_t n = control_list_routes(api->ctl, owner, off, r, lim, &total);
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, route_json(dp, &r[i]));
+		json_array_append_new(arr, route_json(api, &r[i]));
 	free(r);
 	api_reply_json(rs, 200,
 		       json_pack("{s:I, s:I, s:I, s:o}", "total", (json_int_t)total, "offset",
@@ -273,21 +307,27 @@ static void route_error(struct api_response *rs, int err, const struct control_r
 {
 	char where[96] = "";
 	if (bad < n) {
-		char p[16], g[16];
-		api_format_ipv4(routes[bad].prefix, p);
-		api_format_ipv4(routes[bad].gw, g);
-		snprintf(where, sizeof(where), "routes[%zu] (%s/%u via %s): ", bad, p,
-			 routes[bad].len, g);
+		char p[IP_PREFIX_STRLEN];
+		ip_prefix_format(&routes[bad].prefix, p);
+		snprintf(where, sizeof(where), "routes[%zu] (%s): ", bad, p);
 	}
 	switch (err) {
 	case -EINVAL:
 		api_reply_error(rs, 400, "bad route",
-				"%sbad prefix, or the gateway is one of our "
-				"addresses",
+				"%sbad prefix, or the gateway is one of our addresses or of "
+				"another family than the prefix",
 				where);
 		break;
 	case -ENETUNREACH:
-		api_reply_error(rs, 400, "bad route", "%sthe gateway is on no connected subnet",
+		api_reply_error(rs, 400, "bad route",
+				"%sthe gateway is on no connected subnet (of its interface)",
+				where);
+		break;
+	case -ENODEV:
+		api_reply_error(rs, 400, "bad route", "%sno such interface", where);
+		break;
+	case -EAFNOSUPPORT:
+		api_reply_error(rs, 501, "not implemented", "%sIPv6 routes are not forwarded yet",
 				where);
 		break;
 	case -EEXIST:
@@ -312,14 +352,14 @@ static void route_error(struct api_response *rs, int err, const struct control_r
 
 static void change_routes(struct api *api, struct api_request *rq, struct api_response *rs)
 {
-	struct control_route *routes = NULL;
-	size_t n = 0, bad = SIZE_MAX;
+	struct api_route_set set = {0};
+	size_t bad = SIZE_MAX;
 	bool single = false;
 	struct api_parse_error perr;
 	double t0 = now_s(), t_parse, t_apply, t_save = 0;
 	bool put = rq->method == API_PUT;
 	int err = api_parse_routes(rq->body, rq->body_len, put ? 0 : API_ROUTES_ALLOW_SINGLE,
-				   &routes, &n, &single, &perr);
+				   dp_ifaces(control_dataplane(api->ctl)), &set, &single, &perr);
 	if (err) {
 		api_reply_error(rs, err == -ENOMEM ? 500 : 400,
 				err == -ENOMEM ? "out of memory" : "bad request", "%s",
@@ -328,55 +368,72 @@ static void change_routes(struct api *api, struct api_request *rq, struct api_re
 	}
 	t_parse = now_s();
 	pthread_mutex_lock(&api->change_lock);
-	err = put ? control_replace_routes_at(api->ctl, routes, n, &bad)
-		  : control_add_routes(api->ctl, routes, n, &bad);
+	/* The API's routes are owner api: a PUT replaces those alone, never another owner's. */
+	err = put ? control_routes_replace(api->ctl, CONTROL_OWNER_API, set.routes, set.n, &bad)
+		  : control_routes_add(api->ctl, CONTROL_OWNER_API, set.routes, set.n, &bad);
 	t_apply = now_s();
 	if (err)
-		route_error(rs, err, routes, n, bad);
+		route_error(rs, err, set.routes, set.n, bad);
 	else if (save_state(api, rs, &t_save))
 		api_reply_json(rs, put ? 200 : 201,
 			       json_pack("{s:I, s:{s:f, s:f, s:f}}", put ? "replaced" : "added",
-					 (json_int_t)n, "seconds", "parse", t_parse - t0, "apply",
-					 t_apply - t_parse, "save", t_save));
+					 (json_int_t)set.n, "seconds", "parse", t_parse - t0,
+					 "apply", t_apply - t_parse, "save", t_save));
 	pthread_mutex_unlock(&api->change_lock);
-	free(routes);
+	api_route_set_free(&set);
 }
 
 static void handle_route(struct api *api, struct api_request *rq, struct api_response *rs)
 {
-	const struct dataplane *dp = control_dataplane(api->ctl);
-	uint32_t prefix, gw;
-	uint8_t len;
-	uint16_t iface;
+	struct ip_prefix p;
 	const char *why;
-	if (api_parse_prefix(rq->param, strlen(rq->param), true, &prefix, &len, &why) != 0) {
+	if (ip_prefix_parse(rq->param, strlen(rq->param), IP_PREFIX_PATH_FORM, &p, &why) != 0) {
 		api_reply_error(rs, 400, "bad prefix",
 				"%s: \"%s\" (write 10.0.0.0_8 or "
 				"10.0.0.0%%2F8)",
 				why, rq->param);
 		return;
 	}
+	int owner;
+	if (owner_param(rq, rs, &owner))
+		return;
 	if (rq->method == API_GET) {
-		if (control_get_route(api->ctl, prefix, len, &gw, &iface) != 0) {
+		struct control_route_info r, alt[CONTROL_ROUTE_OWNERS];
+		if (control_get_route(api->ctl, owner, &p, &r) != 0) {
 			api_reply_error(rs, 404, "no such route", "%s", rq->param);
 			return;
 		}
-		struct control_route_info r = {
-		    .prefix = prefix, .len = len, .connected = gw == 0, .gw = gw, .iface = iface};
-		api_reply_json(rs, 200, route_json(dp, &r));
+		json_t *o = route_json(api, &r);
+		/* The other owners' routes for the prefix, with the selected one. */
+		size_t n = owner < 0
+			       ? control_route_alternatives(api->ctl, &p, alt, CONTROL_ROUTE_OWNERS)
+			       : 0;
+		if (o && n) {
+			json_t *arr = json_array();
+			for (size_t i = 0; i < n; i++)
+				json_array_append_new(arr, route_json(api, &alt[i]));
+			json_object_set_new(o, "alternatives", arr);
+		}
+		api_reply_json(rs, 200, o);
+		return;
+	}
+	/* DELETE removes the API's own route; other owners' stay. */
+	if (owner >= 0 && owner != CONTROL_OWNER_API) {
+		api_reply_error(rs, 409, "conflict", "the API deletes only its own routes");
 		return;
 	}
 	pthread_mutex_lock(&api->change_lock);
-	int err = control_del_route(api->ctl, prefix, len);
-	if (err == -ENOENT)
-		api_reply_error(rs, 404, "no such route", "%s", rq->param);
-	else if (err == -EPERM)
+	int err = control_route_delete(api->ctl, CONTROL_OWNER_API, &p);
+	struct control_route_info conn;
+	if (err == -ENOENT && control_get_route(api->ctl, CONTROL_OWNER_CONNECTED, &p, &conn) == 0)
 		api_reply_error(rs, 409, "conflict",
 				"a connected subnet: remove the address instead");
+	else if (err == -ENOENT)
+		api_reply_error(rs, 404, "no such route", "%s (of owner api)", rq->param);
 	else if (err)
 		api_reply_error(rs, 500, "cannot delete", "%s", strerror(-err));
 	else if (save_state(api, rs, NULL))
-		api_reply_json(rs, 200, json_pack("{s:o}", "deleted", prefix_json(prefix, len)));
+		api_reply_json(rs, 200, json_pack("{s:o}", "deleted", prefix_json(&p)));
 	pthread_mutex_unlock(&api->change_lock);
 }
 
@@ -398,25 +455,46 @@ static const char *state_name(uint8_t state)
 
 static void get_fib(struct api *api, struct api_request *rq, struct api_response *rs)
 {
-	const struct dataplane *dp = control_dataplane(api->ctl);
 	const char *dst = rq->query(rq->query_arg, "dst");
-	uint32_t ip;
+	struct ip_addr ip;
 	struct control_fib f;
-	if (!dst || api_parse_ipv4(dst, strlen(dst), &ip) != 0) {
-		api_reply_error(rs, 400, "bad request", "dst must be an IPv4 address a.b.c.d");
+	if (!dst || ip_addr_parse(dst, strlen(dst), &ip) != 0) {
+		api_reply_error(rs, 400, "bad request", "dst must be an IP address");
 		return;
 	}
-	if (control_fib_lookup(api->ctl, ip, &f) != 0) {
+	/* ?hash=N: the flow hash a packet would carry, to see which ECMP next hop it takes. */
+	const char *hs = rq->query(rq->query_arg, "hash");
+	uint32_t hash = 0;
+	if (hs) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(hs, &end, 10);
+		if (!*hs || *end || errno || v > UINT32_MAX || *hs == '-' || *hs == '+') {
+			api_reply_error(rs, 400, "bad request", "hash must be 0..4294967295");
+			return;
+		}
+		hash = (uint32_t)v;
+	}
+	int err = control_fib_lookup(api->ctl, &ip, hash, &f);
+	if (err == -EAFNOSUPPORT) {
+		api_reply_error(rs, 501, "not implemented", "IPv6 is not forwarded yet");
+		return;
+	}
+	if (err) {
 		api_reply_error(rs, 404, "no route", "no route to %s", dst);
 		return;
 	}
 	bool has_mac = f.neigh_state && f.neigh_state != NEIGH_INCOMPLETE;
-	api_reply_json(rs, 200,
-		       json_pack("{s:o, s:o, s:{s:o, s:s, s:s, s:o}}", "dst", ip_json(ip), "route",
-				 route_json(dp, &f.route), "nexthop", "ip", ip_json(f.nexthop_ip),
-				 "iface", iface_name(dp, f.route.iface), "state",
-				 state_name(f.neigh_state), "mac",
-				 has_mac ? mac_json(f.mac) : json_null()));
+	bool unicast = f.route.kind == CONTROL_ROUTE_UNICAST;
+	api_reply_json(
+	    rs, 200,
+	    json_pack("{s:o, s:o, s:o}", "dst", addr_json(&ip), "route", route_json(api, &f.route),
+		      "nexthop",
+		      unicast ? json_pack("{s:o, s:s, s:s, s:o}", "ip", addr_json(&f.nexthop_ip),
+					  "iface", iface_name(api, f.nexthop_iface), "state",
+					  state_name(f.neigh_state), "mac",
+					  has_mac ? mac_json(f.mac) : json_null())
+			      : json_null()));
 }
 
 /* ---- MAC table and neighbours ---------------------------------------------------------------- */
@@ -427,7 +505,7 @@ static void handle_mac_table(struct api *api, struct api_request *rq, struct api
 	if (rq->method == API_DELETE) {
 		const char *port = rq->query(rq->query_arg, "port");
 		int p = -1;
-		if (port && (p = find_port(dp, port)) < 0) {
+		if (port && (p = dp_find_port(dp, port)) < 0) {
 			api_reply_error(rs, 404, "no such port", "%s", port);
 			return;
 		}
@@ -449,22 +527,15 @@ static void handle_mac_table(struct api *api, struct api_request *rq, struct api
 			break;
 		cap = n + n / 4; /* it grew between two calls: retry with room to spare */
 	}
-	/* Bridge ids name bridges in iface order. */
-	uint32_t now = 0;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); /* the clock dp_now_s() reads */
-	now = (uint32_t)ts.tv_sec;
+	uint32_t now = dp_now_s(); /* the clock the table ages by */
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++) {
-		const char *bridge = "?";
-		for (uint16_t f = 0; f < dp->n_ifaces; f++)
-			if (dp->ifaces[f].is_bridge && dp->ifaces[f].bridge_id == e[i].bridge)
-				bridge = dp->ifaces[f].name;
+		struct dp_port_info pi;
 		json_array_append_new(
-		    arr,
-		    json_pack("{s:o, s:s, s:s, s:I}", "mac", mac_json(e[i].mac), "bridge", bridge,
-			      "port", e[i].port < dp->n_ports ? dp->ports[e[i].port].name : "?",
-			      "age_s", (json_int_t)(now - e[i].last_seen_s)));
+		    arr, json_pack("{s:o, s:s, s:s, s:I}", "mac", mac_json(e[i].mac), "bridge",
+				   iface_name(api, dp_bridge_iface(dp, e[i].bridge)), "port",
+				   port_name(api, e[i].port, &pi), "age_s",
+				   (json_int_t)(now - e[i].last_seen_s)));
 	}
 	free(e);
 	api_reply_json(rs, 200, json_pack("{s:I, s:o}", "total", (json_int_t)n, "entries", arr));
@@ -472,7 +543,6 @@ static void handle_mac_table(struct api *api, struct api_request *rq, struct api
 
 static void get_neighbours(struct api *api, struct api_response *rs)
 {
-	const struct dataplane *dp = control_dataplane(api->ctl);
 	size_t cap = 256, n;
 	struct control_neigh_info *e = NULL;
 	for (;;) {
@@ -491,10 +561,10 @@ static void get_neighbours(struct api *api, struct api_response *rs)
 	for (size_t i = 0; i < n; i++) {
 		bool known = e[i].state != NEIGH_INCOMPLETE;
 		json_array_append_new(
-		    arr, json_pack("{s:o, s:o, s:o, s:s, s:i}", "ip", ip_json(e[i].ip), "mac",
+		    arr, json_pack("{s:o, s:o, s:s, s:s, s:i}", "ip", addr_json(&e[i].ip), "mac",
 				   known ? mac_json(e[i].mac) : json_null(), "iface",
-				   known ? json_string(iface_name(dp, e[i].iface)) : json_null(),
-				   "state", state_name(e[i].state), "queued", (int)e[i].queued));
+				   iface_name(api, e[i].iface), "state", state_name(e[i].state),
+				   "queued", (int)e[i].queued));
 	}
 	free(e);
 	api_reply_json(rs, 200, json_pack("{s:I, s:o}", "total", (json_int_t)n, "neighbors", arr));
@@ -505,7 +575,7 @@ static void post_neighbour(struct api *api, struct api_request *rq, struct api_r
 	json_error_t jerr;
 	json_t *o = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &jerr);
 	const char *ip_s = NULL, *mac_s = NULL;
-	uint32_t ip;
+	struct ip_addr ip;
 	uint8_t mac[6];
 	if (!o) {
 		api_reply_error(rs, 400, "malformed JSON", "line %d, column %d: %s", jerr.line,
@@ -523,17 +593,17 @@ static void post_neighbour(struct api *api, struct api_request *rq, struct api_r
 	}
 	if (json_unpack(o, "{s:s, s:s}", "ip", &ip_s, "mac", &mac_s) != 0) {
 		api_reply_error(rs, 400, "bad request",
-				"expected {\"ip\": \"a.b.c.d\", \"mac\": "
+				"expected {\"ip\": \"ADDRESS\", \"mac\": "
 				"\"aa:bb:cc:dd:ee:ff\"}");
 		goto out;
 	}
-	if (api_parse_ipv4(ip_s, strlen(ip_s), &ip) != 0 || api_parse_mac(mac_s, mac) != 0) {
+	if (ip_addr_parse(ip_s, strlen(ip_s), &ip) != 0 || api_parse_mac(mac_s, mac) != 0) {
 		api_reply_error(rs, 400, "bad request",
-				"ip must be a.b.c.d, mac aa:bb:cc:dd:ee:ff");
+				"ip must be an IP address, mac aa:bb:cc:dd:ee:ff");
 		goto out;
 	}
 	pthread_mutex_lock(&api->change_lock);
-	int err = control_set_static_neighbour(api->ctl, ip, mac);
+	int err = control_set_static_neighbour(api->ctl, &ip, mac);
 	if (err == -ENETUNREACH)
 		api_reply_error(rs, 400, "bad neighbor", "%s is on no connected subnet", ip_s);
 	else if (err == -EINVAL)
@@ -559,8 +629,8 @@ void api_handle(struct api *api, int endpoint_id, struct api_request *rq, struct
 	case EP_HEALTH: {
 		const struct dataplane *dp = control_dataplane(api->ctl);
 		api_reply_json(rs, 200,
-			       json_pack("{s:s, s:i, s:i}", "status", "ok", "ports", dp->n_ports,
-					 "workers", dp->n_workers));
+			       json_pack("{s:s, s:i, s:i}", "status", "ok", "ports",
+					 dp_port_count(dp), "workers", dp_worker_count(dp)));
 		break;
 	}
 	case EP_PORTS:

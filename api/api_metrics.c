@@ -76,9 +76,12 @@ void api_handle_metrics(struct api *api, struct api_request *rq, struct api_resp
 		api_reply_error(rs, 500, "out of memory", "metrics");
 		return;
 	}
-	for (uint16_t p = 0; p < dp->n_ports; p++) {
+	const uint16_t n_ports = dp_port_count(dp);
+	for (port_id_t p = 0; p < n_ports; p++) {
+		struct dp_port_info info;
 		dp_read_port_counters(dp, p, &k[p]);
-		port_label(names[p], sizeof(names[p]), dp->ports[p].name);
+		dp_port_info(dp, p, &info);
+		port_label(names[p], sizeof(names[p]), info.name);
 	}
 	static const struct {
 		const char *name, *help;
@@ -95,7 +98,7 @@ void api_handle_metrics(struct api *api, struct api_request *rq, struct api_resp
 	};
 	for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
 		family(&t, fields[f].name, "counter", fields[f].help);
-		for (uint16_t p = 0; p < dp->n_ports; p++) {
+		for (port_id_t p = 0; p < n_ports; p++) {
 			uint64_t v;
 			memcpy(&v, (const char *)&k[p] + fields[f].offset, sizeof(v));
 			put(&t, "%s{port=\"%s\"} %llu\n", fields[f].name, names[p],
@@ -105,26 +108,35 @@ void api_handle_metrics(struct api *api, struct api_request *rq, struct api_resp
 	family(
 	    &t, "ixyd_port_drops_total", "counter",
 	    "Frames dropped, by port (ingress; egress for tx_full) and reason (docs/config.md).");
-	for (uint16_t p = 0; p < dp->n_ports; p++)
+	for (port_id_t p = 0; p < n_ports; p++)
 		for (int r = 0; r < DP_DROP_MAX; r++)
 			put(&t, "ixyd_port_drops_total{port=\"%s\",reason=\"%s\"} %llu\n", names[p],
 			    dp_drop_reason_names[r], (unsigned long long)k[p].drops[r]);
 
 	family(&t, "ixyd_port_up", "gauge", "1 if the port's link is up.");
 	struct control_port_info pi[DP_MAX_PORTS];
-	for (uint16_t p = 0; p < dp->n_ports; p++) {
+	for (port_id_t p = 0; p < n_ports; p++) {
 		control_port_info(api->ctl, p, &pi[p]);
 		put(&t, "ixyd_port_up{port=\"%s\"} %d\n", names[p], pi[p].link_up);
 	}
 	family(&t, "ixyd_port_promiscuous", "gauge", "1 if the port receives in promiscuous mode.");
-	for (uint16_t p = 0; p < dp->n_ports; p++)
+	for (port_id_t p = 0; p < n_ports; p++)
 		put(&t, "ixyd_port_promiscuous{port=\"%s\"} %d\n", names[p], pi[p].promisc);
 
 	struct control_table_sizes ts;
 	control_table_sizes(api->ctl, &ts);
 	family(&t, "ixyd_routes", "gauge",
-	       "Routes in the forwarding table, connected ones included.");
+	       "Prefixes with a route (each forwards by its selected route), connected ones "
+	       "included.");
 	put(&t, "ixyd_routes %zu\n", ts.routes);
+	family(&t, "ixyd_routes_by_owner", "gauge",
+	       "Routes each owner (config, api, kernel, fpm, connected) holds, selected or not.");
+	for (uint8_t o = 0; o < CONTROL_ROUTE_OWNERS; o++)
+		put(&t, "ixyd_routes_by_owner{owner=\"%s\"} %zu\n", control_owner_name(o),
+		    ts.routes_by_owner[o]);
+	family(&t, "ixyd_nexthops", "gauge",
+	       "Next-hop entries in use (multipath groups included).");
+	put(&t, "ixyd_nexthops %zu\n", ts.nexthops);
 	family(&t, "ixyd_neighbors", "gauge", "Entries in the neighbor (ARP) table.");
 	put(&t, "ixyd_neighbors %zu\n", ts.neighbours);
 	family(&t, "ixyd_mac_table_entries", "gauge", "Stations in the MAC learning table.");
@@ -140,7 +152,7 @@ void api_handle_metrics(struct api *api, struct api_request *rq, struct api_resp
 
 	family(&t, "ixyd_build_info", "gauge", "Always 1; the labels describe the build.");
 	put(&t, "ixyd_build_info{version=\"%s\",compiler=\"gcc %d.%d\",workers=\"%u\"} 1\n",
-	    IXYD_VERSION, __GNUC__, __GNUC_MINOR__, dp->n_workers);
+	    IXYD_VERSION, __GNUC__, __GNUC_MINOR__, dp_worker_count(dp));
 
 	if (t.failed) {
 		free(t.buf);

@@ -11,69 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int api_parse_ipv4(const char *s, size_t len, uint32_t *ip)
-{
-	uint32_t v = 0;
-	size_t i = 0;
-	for (int part = 0; part < 4; part++) {
-		if (part > 0) {
-			if (i >= len || s[i] != '.')
-				return -EINVAL;
-			i++;
-		}
-		size_t start = i;
-		unsigned n = 0;
-		while (i < len && s[i] >= '0' && s[i] <= '9' && i - start < 3)
-			n = n * 10 + (unsigned)(s[i++] - '0');
-		if (i == start || n > 255 || (i - start > 1 && s[start] == '0'))
-			return -EINVAL; /* empty, too big, or a leading zero (octal in inet_aton) */
-		v = v << 8 | n;
-	}
-	if (i != len)
-		return -EINVAL;
-	*ip = v;
-	return 0;
-}
-
-int api_parse_prefix(const char *s, size_t slen, bool path_form, uint32_t *prefix, uint8_t *len,
-		     const char **why)
-{
-	static const char *const bad = "not a prefix a.b.c.d/len";
-	size_t sep = 0;
-	while (sep < slen && s[sep] != '/' && !(path_form && s[sep] == '_'))
-		sep++;
-	uint32_t ip;
-	if (sep == slen || api_parse_ipv4(s, sep, &ip) != 0) {
-		*why = bad;
-		return -EINVAL;
-	}
-	size_t i = sep + 1;
-	unsigned l = 0;
-	if (i == slen || slen - i > 2 || (slen - i == 2 && s[i] == '0')) {
-		*why = slen - i > 2 && i < slen ? "prefix length above 32" : bad;
-		return -EINVAL;
-	}
-	for (; i < slen; i++) {
-		if (s[i] < '0' || s[i] > '9') {
-			*why = bad;
-			return -EINVAL;
-		}
-		l = l * 10 + (unsigned)(s[i] - '0');
-	}
-	if (l > 32) {
-		*why = "prefix length above 32";
-		return -EINVAL;
-	}
-	uint32_t host = l == 32 ? 0 : UINT32_MAX >> l;
-	if (ip & host) {
-		*why = "host bits set";
-		return -EINVAL;
-	}
-	*prefix = ip;
-	*len = (uint8_t)l;
-	return 0;
-}
-
 int api_parse_mac(const char *s, uint8_t mac[6])
 {
 	unsigned v[6];
@@ -92,23 +29,6 @@ int api_parse_mac(const char *s, uint8_t mac[6])
 		if (i % 3 != 2 && !strchr("0123456789abcdefABCDEF", s[i]))
 			return -EINVAL;
 	return 0;
-}
-
-size_t api_format_ipv4(uint32_t ip, char *buf)
-{
-	size_t n = 0;
-	for (int part = 3; part >= 0; part--) {
-		unsigned b = (ip >> (8 * part)) & 255;
-		if (b >= 100)
-			buf[n++] = (char)('0' + b / 100);
-		if (b >= 10)
-			buf[n++] = (char)('0' + b / 10 % 10);
-		buf[n++] = (char)('0' + b % 10);
-		if (part)
-			buf[n++] = '.';
-	}
-	buf[n] = '\0';
-	return n;
 }
 
 static int parse_size(const char *s, size_t max, size_t *out)
@@ -166,11 +86,11 @@ int api_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *ssle
 		return 0;
 	}
 	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-	uint32_t ip;
-	if (api_parse_ipv4(s, hlen, &ip) != 0)
+	struct ip_addr ip;
+	if (ip_addr_parse_family(s, hlen, AF_INET, &ip) != 0)
 		return -EINVAL;
 	a4->sin_family = AF_INET;
-	a4->sin_addr.s_addr = htonl(ip);
+	a4->sin_addr.s_addr = htonl(ip.v4);
 	a4->sin_port = htons((uint16_t)port);
 	*sslen = sizeof(*a4);
 	return 0;
@@ -266,12 +186,16 @@ char *api_error_body(const char *error, const char *detail)
 /* ---- route lists ------------------------------------------------------------------------------
  */
 
+/* Routes and their paths grow in two arrays; routes[i].paths holds the index of its first path
+ * until api_parse_routes() returns (the arrays may move while they grow). */
 struct route_vec {
 	struct control_route *r;
-	size_t n, cap;
+	struct control_path *p;
+	size_t n, cap, n_paths, cap_paths;
 };
 
-static int vec_push(struct route_vec *v, const struct control_route *r)
+static int vec_push(struct route_vec *v, const struct control_route *r,
+		    const struct control_path *paths)
 {
 	if (v->n == v->cap) {
 		size_t cap = v->cap ? v->cap * 2 : 1024;
@@ -281,7 +205,21 @@ static int vec_push(struct route_vec *v, const struct control_route *r)
 		v->r = nr;
 		v->cap = cap;
 	}
-	v->r[v->n++] = *r;
+	if (v->n_paths + r->n_paths > v->cap_paths) {
+		size_t cap = v->cap_paths ? v->cap_paths * 2 : 1024;
+		while (cap < v->n_paths + r->n_paths)
+			cap *= 2;
+		struct control_path *np = realloc(v->p, cap * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		v->p = np;
+		v->cap_paths = cap;
+	}
+	memcpy(v->p + v->n_paths, paths, r->n_paths * sizeof(*paths));
+	v->r[v->n] = *r;
+	v->r[v->n].paths = (const struct control_path *)(uintptr_t)v->n_paths;
+	v->n_paths += r->n_paths;
+	v->n++;
 	return 0;
 }
 
@@ -296,22 +234,30 @@ __attribute__((format(printf, 3, 4))) static int set_err(struct api_parse_error 
 	return -EINVAL;
 }
 
-/* Check and convert one route's strings (either parser). */
-static int route_from_strings(const char *prefix, size_t plen, const char *via, size_t vlen,
-			      size_t i, struct control_route *r, struct api_parse_error *e)
+#define SHOW(s, n) (int)((n) < 40 ? (n) : 40), (s) /* a quoted value in a message */
+
+static int prefix_from_string(const char *prefix, size_t plen, size_t i, struct control_route *r,
+			      struct api_parse_error *e)
 {
 	const char *why;
-	if (api_parse_prefix(prefix, plen, false, &r->prefix, &r->len, &why) != 0)
+	if (ip_prefix_parse(prefix, plen, 0, &r->prefix, &why) != 0)
 		return set_err(e, i, "routes[%zu].prefix: %s: \"%.*s\"", i, why,
-			       (int)(plen < 40 ? plen : 40), prefix);
-	if (api_parse_ipv4(via, vlen, &r->gw) != 0)
-		return set_err(e, i, "routes[%zu].via: not an IPv4 address: \"%.*s\"", i,
-			       (int)(vlen < 40 ? vlen : 40), via);
+			       SHOW(prefix, plen));
+	return 0;
+}
+
+static int gateway_from_string(const char *via, size_t vlen, const char *where, size_t i,
+			       struct control_path *path, struct api_parse_error *e)
+{
+	if (ip_addr_parse(via, vlen, &path->gw) != 0)
+		return set_err(e, i, "routes[%zu]%s.via: not an IP address: \"%.*s\"", i, where,
+			       SHOW(via, vlen));
 	return 0;
 }
 
 /* The fast scanner. Returns 0, -EINVAL (a semantic error, in *e), -ENOMEM, or -EAGAIN: not the
- * common form (syntax error, escapes, a value of another type): let jansson decide. */
+ * common form (syntax error, escapes, a value of another type, a key other than prefix and via):
+ * let jansson decide. */
 struct scan {
 	const char *s;
 	size_t len, pos;
@@ -352,7 +298,8 @@ static bool scan_string(struct scan *sc, const char **str, size_t *n)
 	return true;
 }
 
-static int scan_route(struct scan *sc, size_t i, struct control_route *r, struct api_parse_error *e)
+static int scan_route(struct scan *sc, size_t i, struct control_route *r, struct control_path *path,
+		      struct api_parse_error *e)
 {
 	const char *prefix = NULL, *via = NULL, *key, *val;
 	size_t plen = 0, vlen = 0, klen, vl;
@@ -371,7 +318,7 @@ static int scan_route(struct scan *sc, size_t i, struct control_route *r, struct
 			via = val;
 			vlen = vl;
 		} else {
-			return -EAGAIN; /* unknown or duplicate key: jansson words it */
+			return -EAGAIN; /* another key, or a duplicate: jansson decides */
 		}
 	} while (scan_char(sc, ','));
 	if (!scan_char(sc, '}'))
@@ -379,7 +326,10 @@ static int scan_route(struct scan *sc, size_t i, struct control_route *r, struct
 	if (!prefix || !via)
 		return set_err(e, i, "routes[%zu]: \"%s\" is required", i,
 			       prefix ? "via" : "prefix");
-	return route_from_strings(prefix, plen, via, vlen, i, r, e);
+	*r = (struct control_route){.kind = CONTROL_ROUTE_UNICAST, .n_paths = 1};
+	*path = (struct control_path){.iface = IFACE_ID_NONE};
+	int err = prefix_from_string(prefix, plen, i, r, e);
+	return err ? err : gateway_from_string(via, vlen, "", i, path, e);
 }
 
 static int parse_fast(const char *buf, size_t len, unsigned flags, struct route_vec *v,
@@ -387,6 +337,7 @@ static int parse_fast(const char *buf, size_t len, unsigned flags, struct route_
 {
 	struct scan sc = {.s = buf, .len = len};
 	struct control_route r;
+	struct control_path path;
 	struct api_parse_error later; /* errors after the first: only the first is reported */
 	/* A bad route (-EINVAL, worded in e) does not end the scan: the rest of the body must
 	 * still scan, or jansson decides it, so that a syntax error anywhere wins over a bad
@@ -398,12 +349,12 @@ static int parse_fast(const char *buf, size_t len, unsigned flags, struct route_
 	if (*single) {
 		if (!(flags & API_ROUTES_ALLOW_SINGLE))
 			return -EAGAIN;
-		err = scan_route(&sc, 0, &r, e);
+		err = scan_route(&sc, 0, &r, &path, e);
 		if (err == -EINVAL) {
 			bad = true;
 			err = 0;
 		} else if (!err) {
-			err = vec_push(v, &r);
+			err = vec_push(v, &r, &path);
 		}
 	} else {
 		if (!scan_char(&sc, '['))
@@ -411,12 +362,12 @@ static int parse_fast(const char *buf, size_t len, unsigned flags, struct route_
 		if (!scan_char(&sc, ']')) {
 			size_t i = 0;
 			do {
-				err = scan_route(&sc, i, &r, bad ? &later : e);
+				err = scan_route(&sc, i, &r, &path, bad ? &later : e);
 				if (err == -EINVAL) {
 					bad = true;
 					err = 0;
 				} else if (!err && !bad) {
-					err = vec_push(v, &r);
+					err = vec_push(v, &r, &path);
 				}
 				i++;
 			} while (!err && scan_char(&sc, ','));
@@ -430,8 +381,51 @@ static int parse_fast(const char *buf, size_t len, unsigned flags, struct route_
 	return err ? err : bad ? -EINVAL : 0;
 }
 
-/* The general path, through jansson: any valid JSON, precise syntax errors. */
-static int json_route(json_t *o, size_t i, struct control_route *r, struct api_parse_error *e)
+/* One next hop object {"via": ADDR, "iface": NAME} (either or both) of route i; where names it
+ * in messages (".nexthops[2]" or ""). */
+static int json_path(json_t *o, size_t i, const char *where, const struct iface_table *ift,
+		     struct control_path *path, struct api_parse_error *e)
+{
+	json_t *via = json_object_get(o, "via"), *dev = json_object_get(o, "iface");
+	*path = (struct control_path){.iface = IFACE_ID_NONE};
+	if (via && !json_is_string(via))
+		return set_err(e, i, "routes[%zu]%s.via: must be a string (an IP address)", i,
+			       where);
+	if (dev && !json_is_string(dev))
+		return set_err(e, i, "routes[%zu]%s.iface: must be a string (an interface name)", i,
+			       where);
+	if (!via && !dev)
+		return set_err(e, i, "routes[%zu]%s: \"via\" is required", i, where);
+	if (via) {
+		int err = gateway_from_string(json_string_value(via), json_string_length(via),
+					      where, i, path, e);
+		if (err)
+			return err;
+	}
+	if (dev) {
+		int id = ift ? iface_table_find(ift, json_string_value(dev)) : -ENOENT;
+		if (id < 0)
+			return set_err(e, i, "routes[%zu]%s.iface: no such interface \"%.40s\"", i,
+				       where, json_string_value(dev));
+		path->iface = (iface_id_t)id;
+	}
+	return 0;
+}
+
+/* The keys a route object may have. */
+static bool route_key_known(const char *key)
+{
+	static const char *const keys[] = {"prefix",   "via",  "iface",
+					   "nexthops", "type", "precedence"};
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		if (strcmp(key, keys[k]) == 0)
+			return true;
+	return false;
+}
+
+/* The general path, through jansson: any valid JSON, precise syntax errors, every route form. */
+static int json_route(json_t *o, size_t i, const struct iface_table *ift, struct control_route *r,
+		      struct control_path *paths, struct api_parse_error *e)
 {
 	if (!json_is_object(o))
 		return set_err(e, i, "routes[%zu]: must be an object", i);
@@ -439,45 +433,102 @@ static int json_route(json_t *o, size_t i, struct control_route *r, struct api_p
 	json_t *val;
 	json_object_foreach(o, key, val)
 	{
-		if (strcmp(key, "prefix") != 0 && strcmp(key, "via") != 0)
+		if (!route_key_known(key))
 			return set_err(e, i, "routes[%zu]: unknown key \"%.40s\"", i, key);
 	}
-	json_t *p = json_object_get(o, "prefix"), *g = json_object_get(o, "via");
-	if (!p && !g) /* worded as the scanner words it (scan_route) */
+	json_t *p = json_object_get(o, "prefix"), *via = json_object_get(o, "via"),
+	       *dev = json_object_get(o, "iface"), *nhs = json_object_get(o, "nexthops"),
+	       *type = json_object_get(o, "type"), *prec = json_object_get(o, "precedence");
+	*r = (struct control_route){.kind = CONTROL_ROUTE_UNICAST};
+	if (type) {
+		int kind = json_is_string(type) ? control_route_kind_parse(json_string_value(type))
+						: -EINVAL;
+		if (kind < 0)
+			return set_err(e, i,
+				       "routes[%zu].type: one of \"unicast\", \"blackhole\", "
+				       "\"unreachable\", \"local\", \"punt\"",
+				       i);
+		r->kind = (uint8_t)kind;
+	}
+	bool unicast = r->kind == CONTROL_ROUTE_UNICAST;
+	if (!p && !via && !nhs && !dev && unicast) /* worded as the scanner words it */
 		return set_err(e, i, "routes[%zu]: \"prefix\" and \"via\" are required", i);
-	if (!p || !g)
-		return set_err(e, i, "routes[%zu]: \"%s\" is required", i, p ? "via" : "prefix");
+	if (!p)
+		return set_err(e, i, "routes[%zu]: \"prefix\" is required", i);
 	if (!json_is_string(p))
-		return set_err(e, i, "routes[%zu].prefix: must be a string \"a.b.c.d/len\"", i);
-	if (!json_is_string(g))
-		return set_err(e, i, "routes[%zu].via: must be a string \"a.b.c.d\"", i);
-	return route_from_strings(json_string_value(p), json_string_length(p), json_string_value(g),
-				  json_string_length(g), i, r, e);
+		return set_err(e, i, "routes[%zu].prefix: must be a string \"address/length\"", i);
+	int err = prefix_from_string(json_string_value(p), json_string_length(p), i, r, e);
+	if (err)
+		return err;
+	if (prec) {
+		json_int_t v = json_is_integer(prec) ? json_integer_value(prec) : -1;
+		if (v < 1 || v > 255)
+			return set_err(e, i, "routes[%zu].precedence: an integer 1..255", i);
+		r->precedence = (uint8_t)v;
+	}
+	if (!unicast) {
+		if (via || dev || nhs)
+			return set_err(e, i, "routes[%zu]: a %s route has no next hop", i,
+				       control_route_kind_name(r->kind));
+		return 0;
+	}
+	if (nhs) {
+		if (via || dev)
+			return set_err(
+			    e, i, "routes[%zu]: \"nexthops\" or \"via\"/\"iface\", not both", i);
+		size_t n = json_is_array(nhs) ? json_array_size(nhs) : 0;
+		if (n < 1 || n > CONTROL_ROUTE_PATHS_MAX)
+			return set_err(e, i, "routes[%zu].nexthops: an array of 1..%d next hops", i,
+				       CONTROL_ROUTE_PATHS_MAX);
+		for (size_t k = 0; k < n; k++) {
+			char where[32];
+			snprintf(where, sizeof(where), ".nexthops[%zu]", k);
+			json_t *nh = json_array_get(nhs, k);
+			if (!json_is_object(nh))
+				return set_err(e, i, "routes[%zu]%s: must be an object", i, where);
+			json_object_foreach(nh, key, val)
+			{
+				if (strcmp(key, "via") != 0 && strcmp(key, "iface") != 0)
+					return set_err(e, i, "routes[%zu]%s: unknown key \"%.40s\"",
+						       i, where, key);
+			}
+			err = json_path(nh, i, where, ift, &paths[k], e);
+			if (err)
+				return err;
+		}
+		r->n_paths = (uint8_t)n;
+		return 0;
+	}
+	if (!via && !dev)
+		return set_err(e, i, "routes[%zu]: \"via\" is required", i);
+	r->n_paths = 1;
+	return json_path(o, i, "", ift, &paths[0], e);
 }
 
-static int parse_json(const char *buf, size_t len, unsigned flags, struct route_vec *v,
-		      bool *single, struct api_parse_error *e)
+static int parse_json(const char *buf, size_t len, unsigned flags, const struct iface_table *ift,
+		      struct route_vec *v, bool *single, struct api_parse_error *e)
 {
 	json_error_t jerr;
 	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	struct control_route r;
+	struct control_path paths[CONTROL_ROUTE_PATHS_MAX];
 	int err = 0;
 	if (!root)
 		return set_err(e, SIZE_MAX, "malformed JSON at line %d, column %d: %s", jerr.line,
 			       jerr.column, jerr.text);
 	*single = json_is_object(root);
 	if (*single && (flags & API_ROUTES_ALLOW_SINGLE)) {
-		err = json_route(root, 0, &r, e);
+		err = json_route(root, 0, ift, &r, paths, e);
 		if (!err)
-			err = vec_push(v, &r);
+			err = vec_push(v, &r, paths);
 	} else if (json_is_array(root)) {
 		size_t i;
 		json_t *o;
 		json_array_foreach(root, i, o)
 		{
-			err = json_route(o, i, &r, e);
+			err = json_route(o, i, ift, &r, paths, e);
 			if (!err)
-				err = vec_push(v, &r);
+				err = vec_push(v, &r, paths);
 			if (err)
 				break;
 		}
@@ -491,8 +542,81 @@ static int parse_json(const char *buf, size_t len, unsigned flags, struct route_
 	return err;
 }
 
-int api_parse_routes(const char *buf, size_t len, unsigned flags, struct control_route **out,
-		     size_t *n, bool *was_single, struct api_parse_error *err)
+/* Append s to buf at *len if it fits (cap counts the NUL); false if not. */
+static bool put_str(char *buf, size_t cap, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+	if (*len + n >= cap)
+		return false;
+	memcpy(buf + *len, s, n + 1);
+	*len += n;
+	return true;
+}
+
+static bool put_path(char *buf, size_t cap, size_t *len, const struct control_path *path,
+		     const struct iface_table *ift)
+{
+	char a[IP_ADDR_STRLEN];
+	bool ok = true, comma = false;
+	if (path->gw.family) {
+		ip_addr_format(&path->gw, a);
+		ok = put_str(buf, cap, len, "\"via\":\"") && put_str(buf, cap, len, a) &&
+		     put_str(buf, cap, len, "\"");
+		comma = true;
+	}
+	const struct iface *ifc =
+	    path->iface != IFACE_ID_NONE && ift ? iface_table_get(ift, path->iface) : NULL;
+	if (ok && ifc) /* interface names are plain (iface.h): no escaping needed */
+		ok = put_str(buf, cap, len, comma ? ",\"iface\":\"" : "\"iface\":\"") &&
+		     put_str(buf, cap, len, ifc->name) && put_str(buf, cap, len, "\"");
+	return ok;
+}
+
+size_t api_format_route(char *buf, size_t cap, const struct control_route *r,
+			const struct iface_table *ift)
+{
+	char p[IP_PREFIX_STRLEN], num[16];
+	size_t len = 0;
+	uint8_t kind = r->kind ? r->kind : CONTROL_ROUTE_UNICAST;
+	ip_prefix_format(&r->prefix, p);
+	bool ok = put_str(buf, cap, &len, "{\"prefix\":\"") && put_str(buf, cap, &len, p) &&
+		  put_str(buf, cap, &len, "\"");
+	if (ok && kind != CONTROL_ROUTE_UNICAST)
+		ok = put_str(buf, cap, &len, ",\"type\":\"") &&
+		     put_str(buf, cap, &len, control_route_kind_name(kind)) &&
+		     put_str(buf, cap, &len, "\"");
+	if (ok && r->precedence) {
+		snprintf(num, sizeof(num), "%u", r->precedence);
+		ok = put_str(buf, cap, &len, ",\"precedence\":") && put_str(buf, cap, &len, num);
+	}
+	if (ok && kind == CONTROL_ROUTE_UNICAST && r->n_paths == 1) {
+		ok = put_str(buf, cap, &len, ",") && put_path(buf, cap, &len, &r->paths[0], ift);
+	} else if (ok && kind == CONTROL_ROUTE_UNICAST) {
+		ok = put_str(buf, cap, &len, ",\"nexthops\":[");
+		for (unsigned i = 0; ok && i < r->n_paths; i++)
+			ok = put_str(buf, cap, &len, i ? ",{" : "{") &&
+			     put_path(buf, cap, &len, &r->paths[i], ift) &&
+			     put_str(buf, cap, &len, "}");
+		ok = ok && put_str(buf, cap, &len, "]");
+	}
+	ok = ok && put_str(buf, cap, &len, "}");
+	if (!ok) {
+		if (cap)
+			buf[0] = '\0';
+		return 0;
+	}
+	return len;
+}
+
+void api_route_set_free(struct api_route_set *set)
+{
+	free(set->routes);
+	free(set->paths);
+	*set = (struct api_route_set){0};
+}
+
+int api_parse_routes(const char *buf, size_t len, unsigned flags, const struct iface_table *ift,
+		     struct api_route_set *out, bool *was_single, struct api_parse_error *err)
 {
 	struct route_vec v = {0};
 	bool single = false;
@@ -501,23 +625,27 @@ int api_parse_routes(const char *buf, size_t len, unsigned flags, struct control
 	int rc = parse_fast(buf, len, flags, &v, &single, err);
 	if (rc == -EAGAIN) {
 		/* The scanner may have worded a bad route before it met what it declines. */
-		v.n = 0;
+		v.n = v.n_paths = 0;
 		err->message[0] = '\0';
 		err->index = SIZE_MAX;
-		rc = parse_json(buf, len, flags, &v, &single, err);
+		rc = parse_json(buf, len, flags, ift, &v, &single, err);
 	}
 	if (rc) {
 		free(v.r);
+		free(v.p);
 		if (rc == -ENOMEM)
 			set_err(err, SIZE_MAX, "out of memory");
 		return rc;
 	}
+	for (size_t i = 0; i < v.n; i++) /* the arrays stopped moving: indices to pointers */
+		v.r[i].paths = v.p + (uintptr_t)v.r[i].paths;
 	if (!v.n) {
 		free(v.r);
+		free(v.p);
 		v.r = NULL;
+		v.p = NULL;
 	}
-	*out = v.r;
-	*n = v.n;
+	*out = (struct api_route_set){.routes = v.r, .paths = v.p, .n = v.n};
 	*was_single = single;
 	return 0;
 }

@@ -7,6 +7,8 @@
  *    "ports": [{"name": "p0", "promisc": true}, ...],
  *    "neighbors": [{"ip": "10.2.0.2", "mac": "02:00:00:00:00:02"}, ...],
  *    "routes": [{"prefix": "10.9.0.0/16", "via": "10.2.0.2"}, ...]}
+ * The routes are the API's own (owner api), in the API's route body form (api_format_route()),
+ * so every kind of route (ECMP, on-link, blackhole, ...) survives a restart.
  *
  * Atomic replacement (POSIX rename(2) replaces the name in one step):
  *   1. write the whole new content to PATH.tmp in the same directory (same file system);
@@ -43,12 +45,11 @@ static char *dump_small_parts(struct control *ctl)
 {
 	const struct dataplane *dp = control_dataplane(ctl);
 	json_t *ports = json_array(), *neigh = json_array();
-	for (uint16_t p = 0; p < dp->n_ports; p++) {
+	for (port_id_t p = 0; p < dp_port_count(dp); p++) {
 		struct control_port_info pi;
-		if (control_port_info(ctl, p, &pi) == 0 && !pi.bridged)
-			json_array_append_new(ports,
-					      json_pack("{s:s, s:b}", "name", dp->ports[p].name,
-							"promisc", pi.promisc));
+		if (control_port_info(ctl, p, &pi) == 0 && !pi.dp.bridged)
+			json_array_append_new(ports, json_pack("{s:s, s:b}", "name", pi.dp.name,
+							       "promisc", pi.promisc));
 	}
 	struct control_neigh_info e[256];
 	size_t n = control_list_neighbours(ctl, e, 256), cap = 256;
@@ -63,9 +64,9 @@ static char *dump_small_parts(struct control *ctl)
 	for (size_t i = 0; i < n && list; i++) {
 		if (list[i].state != NEIGH_STATIC)
 			continue;
-		char ip[16], mac[18];
+		char ip[IP_ADDR_STRLEN], mac[18];
 		const uint8_t *m = list[i].mac;
-		api_format_ipv4(list[i].ip, ip);
+		ip_addr_format(&list[i].ip, ip);
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
 			 m[4], m[5]);
 		json_array_append_new(neigh, json_pack("{s:s, s:s}", "ip", ip, "mac", mac));
@@ -78,37 +79,45 @@ static char *dump_small_parts(struct control *ctl)
 	return s;
 }
 
-/* The whole file's text: the small parts' object with "routes" appended before its brace. */
+/* The whole file's text: the small parts' object with "routes" (the API's own routes, in the
+ * API's route body form) appended before its brace. */
 static char *format_state(struct control *ctl, size_t *len_out)
 {
 	struct control_route *r = NULL;
+	struct control_path *paths = NULL;
 	size_t n = 0;
+	const struct iface_table *ift = dp_ifaces(control_dataplane(ctl));
 	char *head = dump_small_parts(ctl);
-	if (!head || control_export_routes(ctl, &r, &n) != 0) {
+	if (!head || control_export_routes(ctl, CONTROL_OWNER_API, &r, &n, &paths) != 0) {
 		free(head);
 		return NULL;
 	}
 	size_t head_len = strlen(head) - 1; /* without the closing brace */
-	size_t cap = head_len + 32 + n * 48;
+	size_t cap = head_len + 32, len = head_len;
+	for (size_t i = 0; i < n; i++) /* the common form is under 48 bytes; others grow it */
+		cap += r[i].n_paths == 1 && !r[i].precedence ? 112 : API_ROUTE_TEXT_MAX;
 	char *buf = malloc(cap);
 	if (!buf)
 		goto out;
 	memcpy(buf, head, head_len);
-	size_t len = head_len;
 	len += (size_t)sprintf(buf + len, ",\"routes\":[");
 	for (size_t i = 0; i < n; i++) {
-		/* At most 45 bytes: {"prefix":"255.255.255.255/32","via":"255.255.255.255"}, */
-		len += (size_t)sprintf(buf + len, "%s\n{\"prefix\":\"", i ? "," : "");
-		len += api_format_ipv4(r[i].prefix, buf + len);
-		len += (size_t)sprintf(buf + len, "/%u\",\"via\":\"", r[i].len);
-		len += api_format_ipv4(r[i].gw, buf + len);
-		buf[len++] = '"';
-		buf[len++] = '}';
+		if (i)
+			buf[len++] = ',';
+		buf[len++] = '\n';
+		size_t w = api_format_route(buf + len, cap - len, &r[i], ift);
+		if (!w) { /* cannot happen: cap counted each route's room */
+			free(buf);
+			buf = NULL;
+			goto out;
+		}
+		len += w;
 	}
 	len += (size_t)sprintf(buf + len, "]}\n");
 	*len_out = len;
 out:
 	free(r);
+	free(paths);
 	free(head);
 	return buf;
 }
@@ -246,7 +255,7 @@ static int apply_ports(struct load *l, struct control *ctl, json_t *ports)
 				 l->path, name);
 			continue;
 		}
-		int err = control_set_promisc(ctl, (uint16_t)port, promisc);
+		int err = control_set_promisc(ctl, (port_id_t)port, promisc);
 		if (err && err != -EBUSY)
 			return fail(l, "ports", "%s: promiscuous mode: %s", name, strerror(-err));
 	}
@@ -262,12 +271,12 @@ static int apply_neighbours(struct load *l, struct control *ctl, json_t *neigh)
 	json_array_foreach(neigh, i, e)
 	{
 		const char *ip_s, *mac_s;
-		uint32_t ip;
+		struct ip_addr ip;
 		uint8_t mac[6];
 		if (json_unpack(e, "{s:s, s:s}", "ip", &ip_s, "mac", &mac_s) != 0 ||
-		    api_parse_ipv4(ip_s, strlen(ip_s), &ip) != 0 || api_parse_mac(mac_s, mac) != 0)
+		    ip_addr_parse(ip_s, strlen(ip_s), &ip) != 0 || api_parse_mac(mac_s, mac) != 0)
 			return fail(l, "neighbors", "entry %zu: expected {\"ip\", \"mac\"}", i);
-		int err = control_set_static_neighbour(ctl, ip, mac);
+		int err = control_set_static_neighbour(ctl, &ip, mac);
 		if (err)
 			return fail(l, "neighbors", "%s: %s", ip_s, strerror(-err));
 	}
@@ -276,26 +285,26 @@ static int apply_neighbours(struct load *l, struct control *ctl, json_t *neigh)
 
 static int apply_routes(struct load *l, struct control *ctl, const char *text, size_t len)
 {
-	struct control_route *r = NULL;
-	size_t n = 0, bad = SIZE_MAX;
+	struct api_route_set set = {0};
+	size_t bad = SIZE_MAX;
 	bool single;
 	struct api_parse_error perr;
-	int err = api_parse_routes(text, len, 0, &r, &n, &single, &perr);
+	int err =
+	    api_parse_routes(text, len, 0, dp_ifaces(control_dataplane(ctl)), &set, &single, &perr);
 	if (err)
 		return fail(l, "routes", "%s", perr.message);
-	err = control_replace_routes_at(ctl, r, n, &bad);
+	err = control_routes_replace(ctl, CONTROL_OWNER_API, set.routes, set.n, &bad);
 	if (err) {
-		char p[16] = "", g[16] = "";
-		if (bad < n) {
-			api_format_ipv4(r[bad].prefix, p);
-			api_format_ipv4(r[bad].gw, g);
-			fail(l, "routes", "%s/%u via %s: %s", p, r[bad].len, g, strerror(-err));
+		char p[IP_PREFIX_STRLEN] = "";
+		if (bad < set.n) {
+			ip_prefix_format(&set.routes[bad].prefix, p);
+			fail(l, "routes", "%s: %s", p, strerror(-err));
 		} else {
 			fail(l, "routes", "%s", strerror(-err));
 		}
 		err = -EINVAL;
 	}
-	free(r);
+	api_route_set_free(&set);
 	return err;
 }
 

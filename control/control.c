@@ -25,11 +25,62 @@
 #include "mac_table.h"
 #include "neigh.h"
 #include "nexthop.h"
+#include "rib.h"
 
 #define NEIGH_RELEASE_MAX     64 /* >= the table's queue_len (at most 64) */
 #define NEIGH_PROBES_PER_TICK 64
 #define CONTROL_LOOP_SLEEP_US 1000
 #define CONTROL_TIMER_MS      100
+
+static_assert(RIB_OWNERS == CONTROL_ROUTE_OWNERS, "rib.h and control.h count the same owners");
+
+const uint8_t control_owner_precedence[CONTROL_ROUTE_OWNERS] = {
+    [CONTROL_OWNER_CONNECTED] = 0, [CONTROL_OWNER_CONFIG] = 1, [CONTROL_OWNER_API] = 1,
+    [CONTROL_OWNER_KERNEL] = 30,   [CONTROL_OWNER_FPM] = 20,
+};
+
+static const char *const owner_names[CONTROL_ROUTE_OWNERS] = {
+    [CONTROL_OWNER_CONNECTED] = "connected",
+    [CONTROL_OWNER_CONFIG] = "config",
+    [CONTROL_OWNER_API] = "api",
+    [CONTROL_OWNER_KERNEL] = "kernel",
+    [CONTROL_OWNER_FPM] = "fpm",
+};
+
+static const char *const kind_names[] = {
+    [CONTROL_ROUTE_UNICAST] = "unicast",
+    [CONTROL_ROUTE_BLACKHOLE] = "blackhole",
+    [CONTROL_ROUTE_UNREACHABLE] = "unreachable",
+    [CONTROL_ROUTE_LOCAL] = "local",
+    [CONTROL_ROUTE_PUNT] = "punt",
+};
+#define N_KINDS (sizeof(kind_names) / sizeof(kind_names[0]))
+
+const char *control_owner_name(uint8_t owner)
+{
+	return owner < CONTROL_ROUTE_OWNERS ? owner_names[owner] : "?";
+}
+
+int control_owner_parse(const char *name)
+{
+	for (int i = 0; i < CONTROL_ROUTE_OWNERS; i++)
+		if (strcmp(name, owner_names[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
+const char *control_route_kind_name(uint8_t kind)
+{
+	return kind && kind < N_KINDS ? kind_names[kind] : "?";
+}
+
+int control_route_kind_parse(const char *name)
+{
+	for (unsigned i = 1; i < N_KINDS; i++)
+		if (strcmp(name, kind_names[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}
 
 uint64_t control_now_ms(void)
 {
@@ -38,38 +89,153 @@ uint64_t control_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-int control_find_connected_iface(const struct dataplane *dp, uint32_t ip, uint16_t *iface)
+/* ---- routes: checks and next hops ---------------------------------------------------------- */
+
+uint8_t control_effective_precedence(uint8_t owner, const struct control_route *r)
 {
-	for (uint16_t i = 0; i < dp->n_ifaces; i++) {
-		if (dp->ifaces[i].n_ports && dp_iface_on_link(dp, i, ip, NULL)) {
-			*iface = i;
-			return 0;
-		}
-	}
-	return -ENETUNREACH;
+	return r->precedence ? r->precedence : control_owner_precedence[owner];
 }
 
-/* Route prefix/len to {gw, iface}. Caller holds ctl->lock. */
-int control_route_set(struct control *ctl, uint32_t prefix, uint8_t len, uint32_t gw,
-		      uint16_t iface)
+static uint8_t route_kind(const struct control_route *r)
 {
-	uint32_t nh;
-	int err = nexthop_add(ctl->nht, gw, iface, &nh);
-	if (err)
-		return err;
-	err = lpm4_add(ctl->lpm, prefix, len, nh);
-	/* The route took its own reference (or failed): drop ours either way. */
-	nexthop_put(ctl->nht, nh);
+	return r->kind ? r->kind : CONTROL_ROUTE_UNICAST;
+}
+
+/* One path of a unicast route to prefix p: 0 and the next hop's key, or -errno. */
+static int path_key(const struct control *ctl, const struct ip_prefix *p,
+		    const struct control_path *path, struct nexthop_key *key)
+{
+	const struct iface_table *ift = ctl->ifaces;
+	if (path->iface != IFACE_ID_NONE && !iface_table_get(ift, path->iface))
+		return -ENODEV;
+	if (path->gw.family == 0) {
+		/* An interface route: the prefix is on-link there (`ip route ... dev IFACE`). */
+		if (path->iface == IFACE_ID_NONE)
+			return -EINVAL;
+		*key = (struct nexthop_key){
+		    .kind = NEXTHOP_CONNECTED, .family = p->addr.family, .iface = path->iface};
+		return 0;
+	}
+	if (path->gw.family != p->addr.family)
+		return -EINVAL; /* RFC 8950 next hops: not forwarded yet (nexthop.h has the type) */
+	if (iface_table_is_local(ift, &path->gw, NULL) || ip_addr_is_unspecified(&path->gw))
+		return -EINVAL; /* our own address cannot be a gateway */
+	iface_id_t oif = path->iface;
+	if (oif == IFACE_ID_NONE) {
+		int err = iface_table_find_connected(ift, &path->gw, &oif);
+		if (err)
+			return err;
+	} else if (!iface_table_on_link(ift, oif, &path->gw, NULL)) {
+		return -ENETUNREACH;
+	}
+	*key = (struct nexthop_key){
+	    .kind = NEXTHOP_GATEWAY, .family = path->gw.family, .iface = oif, .gw = path->gw};
+	return 0;
+}
+
+int control_check_route(struct control *ctl, uint8_t owner, const struct control_route *r)
+{
+	if (owner >= CONTROL_ROUTE_OWNERS)
+		return -EINVAL;
+	if (owner == CONTROL_OWNER_CONNECTED)
+		return -EPERM;
+	unsigned bits = ip_family_bits(r->prefix.addr.family);
+	if (!bits || r->prefix.len > bits || ip_prefix_has_host_bits(&r->prefix))
+		return -EINVAL;
+	if (r->prefix.addr.family != AF_INET)
+		return -EAFNOSUPPORT; /* lpm6 comes with IPv6 routing */
+	uint8_t kind = route_kind(r);
+	if (kind >= N_KINDS)
+		return -EINVAL;
+	if (iface_table_is_connected_subnet(ctl->ifaces, &r->prefix))
+		return -EPERM; /* a connected subnet stays as the addresses say */
+	if (kind != CONTROL_ROUTE_UNICAST)
+		return r->n_paths ? -EINVAL : 0;
+	if (r->n_paths == 0 || r->n_paths > CONTROL_ROUTE_PATHS_MAX)
+		return -EINVAL;
+	for (unsigned i = 0; i < r->n_paths; i++) {
+		struct nexthop_key key;
+		int err = path_key(ctl, &r->prefix, &r->paths[i], &key);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int control_route_nexthop(struct control *ctl, const struct control_route *r, uint32_t *nh)
+{
+	static const uint8_t nh_kind[N_KINDS] = {
+	    [CONTROL_ROUTE_BLACKHOLE] = NEXTHOP_BLACKHOLE,
+	    [CONTROL_ROUTE_UNREACHABLE] = NEXTHOP_UNREACHABLE,
+	    [CONTROL_ROUTE_LOCAL] = NEXTHOP_LOCAL,
+	    [CONTROL_ROUTE_PUNT] = NEXTHOP_PUNT,
+	};
+	uint8_t kind = route_kind(r);
+	if (kind != CONTROL_ROUTE_UNICAST) {
+		struct nexthop_key key = {
+		    .kind = nh_kind[kind], .family = r->prefix.addr.family, .iface = IFACE_ID_NONE};
+		return nexthop_add(ctl->nht, &key, nh);
+	}
+	uint32_t members[CONTROL_ROUTE_PATHS_MAX];
+	unsigned n = 0;
+	int err = 0;
+	for (unsigned i = 0; i < r->n_paths && !err; i++) {
+		struct nexthop_key key;
+		err = path_key(ctl, &r->prefix, &r->paths[i], &key);
+		if (!err)
+			err = nexthop_add(ctl->nht, &key, &members[n]);
+		if (!err)
+			n++;
+	}
+	if (!err && n == 1) {
+		*nh = members[0];
+		return 0;
+	}
+	if (!err)
+		err = nexthop_add_group(ctl->nht, members, n, nh);
+	/* The group holds its own references on its members: drop ours. */
+	for (unsigned i = 0; i < n; i++)
+		nexthop_put(ctl->nht, members[i]);
 	return err;
 }
 
+int control_fib_install(struct control *ctl, const struct ip_prefix *p, uint32_t nh)
+{
+	if (p->addr.family != AF_INET)
+		return 0; /* nothing to install before lpm6 exists */
+	if (nh == RIB_NH_NONE) {
+		int err = lpm4_delete(ctl->lpm, p->addr.v4, p->len);
+		return err == -ENOENT ? 0 : err;
+	}
+	return lpm4_add(ctl->lpm, p->addr.v4, p->len, nh); /* replaces; takes its own reference */
+}
+
+/* Set owner's candidate p -> nh (the caller's reference passes to the RIB) and update the FIB.
+ * Caller holds route_lock. */
+static int route_apply(struct control *ctl, const struct ip_prefix *p, uint8_t owner,
+		       uint8_t precedence, uint32_t nh)
+{
+	uint32_t before, after;
+	int err = rib_set(ctl->rib, p, owner, precedence, nh, &before, &after);
+	if (err) {
+		nexthop_put(ctl->nht, nh);
+		return err;
+	}
+	if (before != after)
+		err = control_fib_install(ctl, p, after);
+	return err;
+}
+
+/* ---- neighbours (neigh_lock) ------------------------------------------------------------- */
+
 /* The neighbour table drops a held packet (queue full, resolution failed, entry deleted): count
- * it on its ingress port and free it. Runs on the control thread (or at control_free()). */
+ * it on its ingress port and free it. Runs on the control thread (or at control_free()), under
+ * neigh_lock. */
 static void neigh_drop_pkt(void *arg, void *pkt)
 {
 	struct control *ctl = arg;
 	struct pkt_buf *b = pkt;
-	dp_drop(dp_control_ctx(ctl->dp), b->rx_port, DP_DROP_ARP_UNRESOLVED, &b, 1);
+	dp_drop(dp_control_ctx(ctl->dp), dp_buf_rx_port(b), DP_DROP_ARP_UNRESOLVED, &b, 1);
 }
 
 struct control *control_create(struct dataplane *dp, const struct control_config *cfg)
@@ -81,6 +247,7 @@ struct control *control_create(struct dataplane *dp, const struct control_config
 	}
 	int err = ENOMEM;
 	ctl->dp = dp;
+	ctl->ifaces = dp_ifaces(dp);
 	if (cfg)
 		ctl->cfg = *cfg;
 	if (!ctl->cfg.max_routes_nexthops)
@@ -91,35 +258,41 @@ struct control *control_create(struct dataplane *dp, const struct control_config
 		ctl->cfg.mac_capacity = 16384;
 	if (!ctl->cfg.mac_max_age_s)
 		ctl->cfg.mac_max_age_s = 300;
-	pthread_mutex_init(&ctl->lock, NULL);
-	ctl->nht = nexthop_table_create(ctl->cfg.max_routes_nexthops);
+	pthread_mutex_init(&ctl->route_lock, NULL);
+	pthread_mutex_init(&ctl->neigh_lock, NULL);
+	ctl->nht =
+	    nexthop_table_create(ctl->cfg.max_routes_nexthops, ctl->cfg.max_routes_nexthops / 4);
 	if (!ctl->nht)
 		goto err;
 	ctl->lpm = lpm4_create(ctl->nht);
+	ctl->rib = rib_create(ctl->nht);
 	struct neigh_config ncfg = {
 	    .capacity = ctl->cfg.neigh_capacity, .free_pkt = neigh_drop_pkt, .free_ctx = ctl};
 	ctl->neigh = neigh_table_create(&ncfg);
 	struct mac_table_config mcfg = {.capacity = ctl->cfg.mac_capacity,
 					.ageing_s = ctl->cfg.mac_max_age_s};
 	ctl->mac = mac_table_create(&mcfg);
-	if (!ctl->lpm || !ctl->neigh || !ctl->mac) {
+	if (!ctl->lpm || !ctl->rib || !ctl->neigh || !ctl->mac) {
 		err = errno ? errno : ENOMEM;
 		goto err;
 	}
-	/* Connected subnets are routes of their own: gateway 0 resolves the destination itself. */
-	for (uint16_t i = 0; i < dp->n_ifaces; i++) {
-		const struct dp_iface *ifc = &dp->ifaces[i];
+	/* Connected subnets are routes of their own (owner connected): the destination is
+	 * resolved on the interface. The interface table already refused overlapping subnets.
+	 * IPv6 subnets wait for lpm6. */
+	for (iface_id_t i = 0; i < iface_table_count(ctl->ifaces); i++) {
+		const struct iface *ifc = iface_table_get(ctl->ifaces, i);
 		for (uint16_t a = 0; a < ifc->n_addrs; a++) {
-			uint32_t prefix = ifc->addrs[a].ip & ifc->addrs[a].mask;
-			uint32_t existing;
-			if (lpm4_get(ctl->lpm, prefix, ifc->addrs[a].len, &existing) == 0) {
-				LOG_ERR("control",
-					"%s: subnet of address %u of %s is already connected",
-					ifc->name, a, ifc->name);
-				err = EEXIST;
-				goto err;
-			}
-			int e = control_route_set(ctl, prefix, ifc->addrs[a].len, 0, i);
+			const struct ip_prefix *ad = &ifc->addrs[a].pfx;
+			if (ad->addr.family != AF_INET)
+				continue;
+			struct ip_prefix p = {.addr = ip_addr_masked(&ad->addr, ad->len),
+					      .len = ad->len};
+			struct nexthop_key key = {
+			    .kind = NEXTHOP_CONNECTED, .family = AF_INET, .iface = i};
+			uint32_t nh;
+			int e = nexthop_add(ctl->nht, &key, &nh);
+			if (!e)
+				e = route_apply(ctl, &p, CONTROL_OWNER_CONNECTED, 0, nh);
 			if (e) {
 				err = -e;
 				goto err;
@@ -143,30 +316,24 @@ void control_free(struct control *ctl)
 		return;
 	control_stop(ctl);
 	neigh_table_free(ctl->neigh); /* drops what it still holds through neigh_drop_pkt() */
-	if (ctl->dp->ctx[0])
+	if (dp_worker_count(ctl->dp))
 		dp_ctx_flush(dp_control_ctx(ctl->dp));
 	mac_table_free(ctl->mac);
+	rib_free(ctl->rib); /* drops the candidates' next-hop references */
 	lpm4_free(ctl->lpm);
 	nexthop_table_free(ctl->nht);
-	pthread_mutex_destroy(&ctl->lock);
+	pthread_mutex_destroy(&ctl->neigh_lock);
+	pthread_mutex_destroy(&ctl->route_lock);
 	free(ctl);
 }
 
-static void ip_str(uint32_t ip, char *buf, size_t len)
+/* Ask for ip on iface. Caller holds neigh_lock. */
+static void solicit(struct control *ctl, iface_id_t iface, const struct ip_addr *ip)
 {
-	snprintf(buf, len, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
-}
-
-/* Ask for ip on the iface whose connected subnet holds it. */
-static void arp_ask(struct control *ctl, uint32_t ip)
-{
-	uint16_t iface;
-	int err = control_find_connected_iface(ctl->dp, ip, &iface);
-	if (!err)
-		err = dp_send_arp_request(dp_control_ctx(ctl->dp), iface, ip);
+	int err = dp_send_solicit(dp_control_ctx(ctl->dp), iface, ip);
 	if (err) {
-		char s[16];
-		ip_str(ip, s, sizeof(s));
+		char s[IP_ADDR_STRLEN];
+		ip_addr_format(ip, s);
 		LOG_WARN_RL("arp", "cannot ask for %s: %s", s, strerror(-err));
 	}
 }
@@ -176,21 +343,20 @@ static void handle_resolve(struct control *ctl, const struct dp_ctl_msg *m, uint
 	struct dp_ctx *cc = dp_control_ctx(ctl->dp);
 	struct pkt_buf *b = m->buf;
 	bool ask = false;
-	int r = neigh_resolve(ctl->neigh, m->ip, b, now, &ask);
+	int r = neigh_resolve(ctl->neigh, m->iface, &m->ip, b, now, &ask);
 	if (r == -EAGAIN) { /* held by the table now */
 		if (ask)
-			arp_ask(ctl, m->ip);
+			solicit(ctl, m->iface, &m->ip);
 		return;
 	}
 	if (r == 0) { /* resolved since the worker looked: send it now */
-		uint8_t mac[ETH_ALEN];
-		uint16_t iface;
-		if (neigh_lookup(ctl->neigh, m->ip, mac, &iface) == 0) {
-			dp_send_resolved(cc, iface, mac, &b, 1);
+		uint8_t mac[6];
+		if (neigh_lookup(ctl->neigh, m->iface, &m->ip, mac) == 0) {
+			dp_send_resolved(cc, m->iface, mac, &b, 1);
 			return;
 		}
 	}
-	dp_drop(cc, b->rx_port, DP_DROP_ARP_UNRESOLVED, &b, 1); /* table full or no memory */
+	dp_drop(cc, dp_buf_rx_port(b), DP_DROP_ARP_UNRESOLVED, &b, 1); /* table full, no memory */
 }
 
 void control_handle_learn(struct control *ctl, const struct dp_ctl_msg *m, uint64_t now)
@@ -199,12 +365,13 @@ void control_handle_learn(struct control *ctl, const struct dp_ctl_msg *m, uint6
 	 * addressed to us. */
 	struct neigh_res res;
 	unsigned queued;
-	if (!(m->flags & DP_CTL_F_TARGET_US) && neigh_get(ctl->neigh, m->ip, &res, &queued) != 0)
+	if (!(m->flags & DP_CTL_F_TARGET_US) &&
+	    neigh_get(ctl->neigh, m->iface, &m->ip, &res, &queued) != 0)
 		return;
 	void *released[NEIGH_RELEASE_MAX];
 	unsigned n = 0;
-	int err =
-	    neigh_update(ctl->neigh, m->ip, m->mac, m->iface, now, released, NEIGH_RELEASE_MAX, &n);
+	int err = neigh_update(ctl->neigh, m->iface, &m->ip, m->mac, now, released,
+			       NEIGH_RELEASE_MAX, &n);
 	if (err)
 		LOG_WARN_RL("arp", "cannot record a neighbour: %s", strerror(-err));
 	for (unsigned i = 0; i < n; i++) {
@@ -213,12 +380,20 @@ void control_handle_learn(struct control *ctl, const struct dp_ctl_msg *m, uint6
 	}
 }
 
+/* A packet for the host. No host interface exists yet (they come with the routing-daemon
+ * work): count it. Caller holds neigh_lock (the control ctx). */
+static void handle_punt(struct control *ctl, const struct dp_ctl_msg *m)
+{
+	struct pkt_buf *b = m->buf;
+	dp_drop(dp_control_ctx(ctl->dp), m->in_port, DP_DROP_NO_HOST, &b, 1);
+}
+
 static void run_timers(struct control *ctl, uint64_t now)
 {
-	uint32_t ask[NEIGH_PROBES_PER_TICK];
+	struct neigh_key ask[NEIGH_PROBES_PER_TICK];
 	unsigned n = neigh_tick(ctl->neigh, now, ask, NEIGH_PROBES_PER_TICK);
 	for (unsigned i = 0; i < n; i++)
-		arp_ask(ctl, ask[i]);
+		solicit(ctl, ask[i].iface, &ask[i].ip);
 	uint32_t now_s = dp_now_s();
 	if (now_s != ctl->last_mac_age_s) {
 		ctl->last_mac_age_s = now_s;
@@ -231,14 +406,18 @@ void control_poll(struct control *ctl)
 	struct dataplane *dp = ctl->dp;
 	uint64_t now = control_now_ms();
 	struct dp_ctl_msg m;
-	pthread_mutex_lock(&ctl->lock);
-	for (uint16_t w = 0; w < dp->n_workers; w++) {
+	/* Only the neighbour lock: a route writer holding route_lock across a grace period never
+	 * delays resolution (control.h). */
+	pthread_mutex_lock(&ctl->neigh_lock);
+	for (uint16_t w = 0; w < dp_worker_count(dp); w++) {
 		/* Bounded work per round per worker so one busy worker cannot starve the rest. */
 		for (int k = 0; k < DP_CTL_RING_SIZE && dp_ctl_pop(dp, w, &m); k++) {
 			if (m.type == DP_CTL_RESOLVE)
 				handle_resolve(ctl, &m, now);
 			else if (m.type == DP_CTL_LEARN)
 				control_handle_learn(ctl, &m, now);
+			else if (m.type == DP_CTL_PUNT)
+				handle_punt(ctl, &m);
 		}
 	}
 	if (now >= ctl->next_timer_ms) {
@@ -246,9 +425,9 @@ void control_poll(struct control *ctl)
 		ctl->next_timer_ms = now + CONTROL_TIMER_MS;
 	}
 	/* Under the lock: the control ctx (its tx batches and queues) is only ever used by the
-	 * holder of ctl->lock, whichever thread that is. */
+	 * holder of neigh_lock, whichever thread that is. */
 	dp_ctx_flush(dp_control_ctx(dp));
-	pthread_mutex_unlock(&ctl->lock);
+	pthread_mutex_unlock(&ctl->neigh_lock);
 }
 
 static void *control_main(void *arg)
@@ -286,140 +465,185 @@ void control_stop(struct control *ctl)
 	ctl->running = false;
 }
 
-int control_add_route(struct control *ctl, uint32_t prefix, uint8_t len, uint32_t gw)
+/* ---- route writers (route_lock) ------------------------------------------------------------ */
+
+int control_route_set(struct control *ctl, uint8_t owner, const struct control_route *r)
 {
-	uint16_t iface;
-	if (len > 32)
-		return -EINVAL;
-	int err = control_find_connected_iface(ctl->dp, gw, &iface);
+	int err = control_check_route(ctl, owner, r);
 	if (err)
 		return err;
-	pthread_mutex_lock(&ctl->lock);
-	uint32_t old;
-	if (lpm4_get(ctl->lpm, prefix, len, &old) == 0 && nexthop_get(ctl->nht, old)->gw_ip == 0)
-		err = -EPERM; /* a connected route stays as the addresses say */
-	else
-		err = control_route_set(ctl, prefix, len, gw, iface);
-	pthread_mutex_unlock(&ctl->lock);
+	uint32_t nh;
+	pthread_mutex_lock(&ctl->route_lock);
+	err = control_route_nexthop(ctl, r, &nh);
+	if (!err)
+		err =
+		    route_apply(ctl, &r->prefix, owner, control_effective_precedence(owner, r), nh);
+	nexthop_table_reclaim(ctl->nht); /* replaced next hops, after a grace period */
+	pthread_mutex_unlock(&ctl->route_lock);
 	return err;
 }
 
-int control_del_route(struct control *ctl, uint32_t prefix, uint8_t len)
+int control_route_delete(struct control *ctl, uint8_t owner, const struct ip_prefix *p)
 {
-	uint32_t nh;
-	pthread_mutex_lock(&ctl->lock);
-	int err = lpm4_get(ctl->lpm, prefix, len, &nh);
-	if (!err && nexthop_get(ctl->nht, nh)->gw_ip == 0)
-		err = -EPERM;
-	if (!err)
-		err = lpm4_delete(ctl->lpm, prefix, len);
+	if (owner >= CONTROL_ROUTE_OWNERS)
+		return -EINVAL;
+	if (owner == CONTROL_OWNER_CONNECTED)
+		return -EPERM;
+	uint32_t before, after;
+	pthread_mutex_lock(&ctl->route_lock);
+	int err = rib_delete(ctl->rib, p, owner, &before, &after);
+	if (!err && before != after)
+		err = control_fib_install(ctl, p, after);
 	if (!err)
 		nexthop_table_reclaim(ctl->nht); /* waits for a grace period if an index retired */
-	pthread_mutex_unlock(&ctl->lock);
+	pthread_mutex_unlock(&ctl->route_lock);
 	return err;
 }
 
-int control_get_route(struct control *ctl, uint32_t prefix, uint8_t len, uint32_t *gw,
-		      uint16_t *iface)
+/* True if routes[0..k) has a route for the same prefix as routes[k]: a sort would be faster,
+ * but this only runs for the small batches POST sends (bulk loads use replace). */
+static bool seen_before(const struct control_route *routes, size_t k)
 {
-	uint32_t nh;
-	pthread_mutex_lock(&ctl->lock);
-	int err = lpm4_get(ctl->lpm, prefix, len, &nh);
-	if (!err) {
-		const struct nexthop *h = nexthop_get(ctl->nht, nh);
-		*gw = h->gw_ip;
-		*iface = h->port_id;
-	}
-	pthread_mutex_unlock(&ctl->lock);
-	return err;
+	for (size_t i = 0; i < k; i++)
+		if (ip_prefix_equal(&routes[i].prefix, &routes[k].prefix))
+			return true;
+	return false;
 }
 
-/* Release n references taken with nexthop_add(). Caller holds ctl->lock. */
-static void put_nexthops(struct control *ctl, const struct lpm4_route *r, size_t n)
+int control_routes_add(struct control *ctl, uint8_t owner, const struct control_route *routes,
+		       size_t n, size_t *bad)
 {
-	for (size_t i = 0; i < n; i++)
-		nexthop_put(ctl->nht, r[i].nh);
-}
-
-int control_replace_routes(struct control *ctl, const struct control_route *routes, size_t n)
-{
-	return control_replace_routes_at(ctl, routes, n, NULL);
-}
-
-int control_replace_routes_at(struct control *ctl, const struct control_route *routes, size_t n,
-			      size_t *bad)
-{
-	const struct dataplane *dp = ctl->dp;
-	size_t n_conn = 0;
-	for (uint16_t i = 0; i < dp->n_ifaces; i++)
-		n_conn += dp->ifaces[i].n_addrs;
-	struct lpm4_route *r = malloc((n + n_conn + 1) * sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	size_t held = 0;
+	size_t k = 0;
 	int err = 0;
-	pthread_mutex_lock(&ctl->lock);
-	/* 1. Connected routes, as control_create() made them. */
-	for (uint16_t i = 0; i < dp->n_ifaces && !err; i++)
-		for (uint16_t a = 0; a < dp->ifaces[i].n_addrs && !err; a++) {
-			const struct dp_addr *ad = &dp->ifaces[i].addrs[a];
-			r[held] = (struct lpm4_route){.prefix = ad->ip & ad->mask, .len = ad->len};
-			err = nexthop_add(ctl->nht, 0, i, &r[held].nh);
-			if (!err)
-				held++;
-		}
-	/* 2. The new routes, checked one by one; each holds a next-hop reference until the
-	 * table has taken its own. */
-	for (size_t k = 0; k < n && !err; k++) {
-		const struct control_route *cr = &routes[k];
-		uint16_t iface;
-		if (cr->len > 32 || (cr->len < 32 && (cr->prefix & (UINT32_MAX >> cr->len)))) {
-			err = -EINVAL;
-			break;
-		}
-		for (size_t c = 0; c < n_conn; c++)
-			if (r[c].prefix == cr->prefix && r[c].len == cr->len)
-				err = -EPERM;
-		if (!err && control_is_local_ip(dp, cr->gw))
-			err = -EINVAL; /* our own address cannot be a gateway */
+	struct rib_candidate c;
+	for (k = 0; k < n && !err; k++)
+		err = control_check_route(ctl, owner, &routes[k]);
+	if (err)
+		goto out_unlocked;
+	pthread_mutex_lock(&ctl->route_lock);
+	/* 1. Everything that needs the tables, before any change. */
+	for (k = 0; k < n && !err; k++)
+		if (rib_get(ctl->rib, &routes[k].prefix, owner, &c) == 0 || seen_before(routes, k))
+			err = -EEXIST;
+	if (err)
+		goto out;
+	/* 2. Apply; on a failure (no memory, no next hop left) undo what this call added: those
+	 * prefixes had no route of owner before, so deleting restores them. */
+	for (k = 0; k < n && !err; k++) {
+		uint32_t nh;
+		err = control_route_nexthop(ctl, &routes[k], &nh);
 		if (!err)
-			err = control_find_connected_iface(dp, cr->gw, &iface);
-		if (err)
-			break;
-		r[held] = (struct lpm4_route){.prefix = cr->prefix, .len = cr->len};
-		err = nexthop_add(ctl->nht, cr->gw, iface, &r[held].nh);
-		if (!err)
-			held++;
+			err = route_apply(ctl, &routes[k].prefix, owner,
+					  control_effective_precedence(owner, &routes[k]), nh);
 	}
-	/* 3. One publication; the table holds its own references from now on. */
-	if (!err)
-		err = lpm4_replace_all(ctl->lpm, r, held);
-	put_nexthops(ctl, r, held);
-	if (!err)
-		nexthop_table_reclaim(
-		    ctl->nht); /* next hops of replaced routes, after a grace period */
-	pthread_mutex_unlock(&ctl->lock);
-	free(r);
+	if (err) {
+		for (size_t i = 0; i + 1 < k; i++) {
+			uint32_t before, after;
+			if (rib_delete(ctl->rib, &routes[i].prefix, owner, &before, &after) == 0 &&
+			    before != after && control_fib_install(ctl, &routes[i].prefix, after))
+				LOG_ERR("control", "undoing a route add failed: out of memory");
+		}
+	}
+	nexthop_table_reclaim(ctl->nht);
+out:
+	pthread_mutex_unlock(&ctl->route_lock);
+out_unlocked:
 	if (err && bad)
-		*bad = held >= n_conn ? held - n_conn : 0; /* the route being checked or added */
+		*bad = k - 1;
 	return err;
 }
 
-int control_set_neighbour(struct control *ctl, uint32_t ip, const uint8_t mac[ETH_ALEN])
+struct fib_collect {
+	struct lpm4_route *r;
+	size_t n;
+};
+
+static int collect_selected(void *arg, const struct ip_prefix *p,
+			    const struct rib_candidate cands[RIB_OWNERS], uint8_t selected)
 {
-	uint16_t iface;
-	int err = control_find_connected_iface(ctl->dp, ip, &iface);
+	struct fib_collect *c = arg;
+	c->r[c->n++] =
+	    (struct lpm4_route){.prefix = p->addr.v4, .len = p->len, .nh = cands[selected].nh};
+	return 0;
+}
+
+static void sweep_changed(void *arg, const struct ip_prefix *p, uint32_t sel_after)
+{
+	(void)arg, (void)p, (void)sel_after; /* the FIB is rebuilt whole after the sweep */
+}
+
+int control_routes_replace(struct control *ctl, uint8_t owner, const struct control_route *routes,
+			   size_t n, size_t *bad)
+{
+	size_t k;
+	int err = 0;
+	for (k = 0; k < n && !err; k++)
+		err = control_check_route(ctl, owner, &routes[k]);
+	if (err) {
+		if (bad)
+			*bad = k - 1;
+		return err;
+	}
+	pthread_mutex_lock(&ctl->route_lock);
+	/* 1. Owner's new route set, in the RIB: mark, set, sweep what was not set again. */
+	rib_mark_owner(ctl->rib, owner);
+	for (k = 0; k < n && !err; k++) {
+		uint32_t nh;
+		err = control_route_nexthop(ctl, &routes[k], &nh);
+		if (!err)
+			err = rib_set(ctl->rib, &routes[k].prefix, owner,
+				      control_effective_precedence(owner, &routes[k]), nh, NULL,
+				      NULL);
+		if (err && bad)
+			*bad = k;
+	}
+	if (err)
+		LOG_ERR("control",
+			"replacing %s routes: %s after %zu of %zu; the FIB keeps the "
+			"routes set so far",
+			control_owner_name(owner), strerror(-err), k - 1, n);
+	rib_sweep_owner(ctl->rib, owner, sweep_changed, NULL);
+	/* 2. The FIB from the RIB's selection, in one publication. */
+	struct fib_collect c = {.r = malloc((rib_count(ctl->rib, AF_INET) + 1) * sizeof(*c.r))};
+	if (!c.r) {
+		err = err ? err : -ENOMEM;
+	} else {
+		rib_walk(ctl->rib, AF_INET, collect_selected, &c);
+		int e = lpm4_replace_all(ctl->lpm, c.r, c.n);
+		err = err ? err : e;
+		free(c.r);
+	}
+	nexthop_table_reclaim(ctl->nht); /* next hops of replaced routes, after a grace period */
+	pthread_mutex_unlock(&ctl->route_lock);
+	return err;
+}
+
+long control_routes_flush(struct control *ctl, uint8_t owner)
+{
+	if (owner >= CONTROL_ROUTE_OWNERS)
+		return -EINVAL;
+	if (owner == CONTROL_OWNER_CONNECTED)
+		return -EPERM;
+	size_t before = rib_count_owner(ctl->rib, owner, 0);
+	int err = control_routes_replace(ctl, owner, NULL, 0, NULL);
+	return err ? err : (long)before;
+}
+
+int control_set_neighbour(struct control *ctl, const struct ip_addr *ip, const uint8_t mac[6])
+{
+	iface_id_t iface;
+	int err = iface_table_find_connected(ctl->ifaces, ip, &iface);
 	if (err)
 		return err;
 	struct dp_ctl_msg m = {
-	    .type = DP_CTL_LEARN, .flags = DP_CTL_F_TARGET_US, .iface = iface, .ip = ip};
-	memcpy(m.mac, mac, ETH_ALEN);
-	pthread_mutex_lock(&ctl->lock);
+	    .type = DP_CTL_LEARN, .flags = DP_CTL_F_TARGET_US, .iface = iface, .ip = *ip};
+	memcpy(m.mac, mac, 6);
+	pthread_mutex_lock(&ctl->neigh_lock);
 	struct neigh_res res;
 	unsigned queued;
 	control_handle_learn(ctl, &m, control_now_ms());
-	err = neigh_get(ctl->neigh, ip, &res, &queued) == 0 ? 0 : -ENOMEM;
+	err = neigh_get(ctl->neigh, iface, ip, &res, &queued) == 0 ? 0 : -ENOMEM;
 	dp_ctx_flush(dp_control_ctx(ctl->dp)); /* under the lock, as in control_poll() */
-	pthread_mutex_unlock(&ctl->lock);
+	pthread_mutex_unlock(&ctl->neigh_lock);
 	return err;
 }

@@ -1,8 +1,8 @@
 /*
  * control_api.c: the control plane's queries and changes for the REST API (control.h, second
- * half). Each call holds the control lock while it reads or writes the tables, so it is
- * serialised with the control thread and with every other writer; workers are never waited for
- * except through RCU grace periods (route deletes and replacements).
+ * half). Each call holds the lock of what it reads or writes (route_lock for routes, neigh_lock
+ * for neighbours, the MAC table and ports), so it is serialised with the control thread and with
+ * every other writer; workers are never waited for except through RCU grace periods.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,48 +17,61 @@
 #include "mac_table.h"
 #include "neigh.h"
 #include "nexthop.h"
-
-static uint32_t mask_of(uint8_t len)
-{
-	return len ? UINT32_MAX << (32 - len) : 0; /* a shift by 32 would be undefined */
-}
-
-bool control_is_local_ip(const struct dataplane *dp, uint32_t ip)
-{
-	for (uint16_t i = 0; i < dp->n_ifaces; i++)
-		for (uint16_t a = 0; a < dp->ifaces[i].n_addrs; a++)
-			if (dp->ifaces[i].addrs[a].ip == ip)
-				return true;
-	return false;
-}
-
-static bool is_connected_subnet(const struct dataplane *dp, uint32_t prefix, uint8_t len)
-{
-	for (uint16_t i = 0; i < dp->n_ifaces; i++)
-		for (uint16_t a = 0; a < dp->ifaces[i].n_addrs; a++) {
-			const struct dp_addr *ad = &dp->ifaces[i].addrs[a];
-			if (ad->len == len && (ad->ip & ad->mask) == prefix)
-				return true;
-		}
-	return false;
-}
-
-/* Checks of one route that need no table: 0 and *iface, or -errno as control_add_routes(). */
-static int check_route(const struct dataplane *dp, const struct control_route *r, uint16_t *iface)
-{
-	if (r->len > 32 || (r->prefix & ~mask_of(r->len)))
-		return -EINVAL;
-	if (is_connected_subnet(dp, r->prefix, r->len))
-		return -EPERM;
-	if (control_is_local_ip(dp, r->gw))
-		return -EINVAL;
-	return control_find_connected_iface(dp, r->gw, iface);
-}
+#include "rib.h"
 
 /* ---- routes ---------------------------------------------------------------------------------- */
 
+static void path_of(const struct nexthop *h, struct control_path *path)
+{
+	path->iface = h->iface;
+	path->gw = (struct ip_addr){0};
+	if (h->kind == NEXTHOP_GATEWAY)
+		path->gw = h->family == AF_INET ? ip_addr_v4(h->gw.v4) : ip_addr_v6(h->gw.v6);
+}
+
+void control_route_info_fill(const struct control *ctl, const struct ip_prefix *p, uint8_t owner,
+			     uint8_t precedence, uint32_t nh, bool selected,
+			     struct control_route_info *info)
+{
+	const struct nexthop *h = nexthop_get(ctl->nht, nh);
+	memset(info, 0, sizeof(*info));
+	info->prefix = *p;
+	info->owner = owner;
+	info->precedence = precedence;
+	info->selected = selected;
+	switch (h->kind) {
+	case NEXTHOP_GATEWAY:
+	case NEXTHOP_CONNECTED:
+		info->kind = CONTROL_ROUTE_UNICAST;
+		info->n_paths = 1;
+		path_of(h, &info->paths[0]);
+		break;
+	case NEXTHOP_GROUP:
+		info->kind = CONTROL_ROUTE_UNICAST;
+		info->n_paths = (uint8_t)h->n_members;
+		for (unsigned i = 0; i < h->n_members; i++)
+			path_of(nexthop_get(ctl->nht, ctl->nht->members[h->group][i]),
+				&info->paths[i]);
+		break;
+	case NEXTHOP_BLACKHOLE:
+		info->kind = CONTROL_ROUTE_BLACKHOLE;
+		break;
+	case NEXTHOP_UNREACHABLE:
+		info->kind = CONTROL_ROUTE_UNREACHABLE;
+		break;
+	case NEXTHOP_LOCAL:
+		info->kind = CONTROL_ROUTE_LOCAL;
+		break;
+	default:
+		info->kind = CONTROL_ROUTE_PUNT;
+		break;
+	}
+}
+
 struct list_ctx {
-	const struct nexthop_table *nht;
+	struct control *ctl;
+	int owner; /* -1: the selected route of every prefix */
+	size_t skip;
 	struct control_route_info *out;
 	size_t max, n;
 };
@@ -66,175 +79,232 @@ struct list_ctx {
 static int list_one(void *arg, uint32_t prefix, uint8_t len, uint32_t nh)
 {
 	struct list_ctx *c = arg;
+	(void)nh;
 	if (c->n == c->max)
 		return 1;
-	const struct nexthop *h = nexthop_get(c->nht, nh);
-	c->out[c->n++] = (struct control_route_info){.prefix = prefix,
-						     .len = len,
-						     .connected = h->gw_ip == 0,
-						     .gw = h->gw_ip,
-						     .iface = h->port_id};
+	struct ip_prefix p = ip_prefix_v4(prefix, len);
+	struct rib_candidate cands[RIB_OWNERS];
+	uint8_t sel;
+	if (rib_get_all(c->ctl->rib, &p, cands, &sel) != 0)
+		return 0; /* not reached: every installed route is some owner's */
+	int owner = c->owner < 0 ? sel : c->owner;
+	if (cands[owner].nh == RIB_NH_NONE)
+		return 0;
+	if (c->skip) {
+		c->skip--;
+		return 0;
+	}
+	control_route_info_fill(c->ctl, &p, (uint8_t)owner, cands[owner].precedence,
+				cands[owner].nh, owner == sel, &c->out[c->n++]);
 	return 0;
 }
 
-size_t control_list_routes(struct control *ctl, size_t offset, struct control_route_info *out,
-			   size_t max, size_t *total)
+size_t control_list_routes(struct control *ctl, int owner, size_t offset,
+			   struct control_route_info *out, size_t max, size_t *total)
 {
-	struct lpm4_stats st;
-	struct list_ctx c = {.nht = ctl->nht, .out = out, .max = max};
-	pthread_mutex_lock(&ctl->lock);
-	lpm4_get_stats(ctl->lpm, &st);
-	if (max)
-		lpm4_walk(ctl->lpm, offset, list_one, &c);
-	pthread_mutex_unlock(&ctl->lock);
-	*total = st.routes;
+	struct list_ctx c = {.ctl = ctl, .owner = owner, .out = out, .max = max};
+	pthread_mutex_lock(&ctl->route_lock);
+	if (owner < 0) {
+		/* The installed routes are exactly the selected ones: skip by position. */
+		*total = rib_count(ctl->rib, AF_INET);
+		if (max)
+			lpm4_walk(ctl->lpm, offset, list_one, &c);
+	} else {
+		*total = owner < CONTROL_ROUTE_OWNERS
+			     ? rib_count_owner(ctl->rib, (uint8_t)owner, AF_INET)
+			     : 0;
+		c.skip = offset;
+		if (max && owner < CONTROL_ROUTE_OWNERS)
+			lpm4_walk(ctl->lpm, 0, list_one, &c);
+	}
+	pthread_mutex_unlock(&ctl->route_lock);
 	return c.n;
 }
 
+int control_get_route(struct control *ctl, int owner, const struct ip_prefix *p,
+		      struct control_route_info *out)
+{
+	struct rib_candidate cands[RIB_OWNERS];
+	uint8_t sel;
+	int err = -ENOENT;
+	pthread_mutex_lock(&ctl->route_lock);
+	if (owner < CONTROL_ROUTE_OWNERS && rib_get_all(ctl->rib, p, cands, &sel) == 0) {
+		uint8_t o = owner < 0 ? sel : (uint8_t)owner;
+		if (cands[o].nh != RIB_NH_NONE) {
+			control_route_info_fill(ctl, p, o, cands[o].precedence, cands[o].nh,
+						o == sel, out);
+			err = 0;
+		}
+	}
+	pthread_mutex_unlock(&ctl->route_lock);
+	return err;
+}
+
+size_t control_route_alternatives(struct control *ctl, const struct ip_prefix *p,
+				  struct control_route_info *out, size_t max)
+{
+	struct rib_candidate cands[RIB_OWNERS];
+	uint8_t sel;
+	size_t n = 0;
+	pthread_mutex_lock(&ctl->route_lock);
+	if (rib_get_all(ctl->rib, p, cands, &sel) == 0)
+		for (uint8_t o = 0; o < RIB_OWNERS && n < max; o++)
+			if (o != sel && cands[o].nh != RIB_NH_NONE)
+				control_route_info_fill(ctl, p, o, cands[o].precedence, cands[o].nh,
+							false, &out[n++]);
+	pthread_mutex_unlock(&ctl->route_lock);
+	return n;
+}
+
 struct export_ctx {
-	const struct nexthop_table *nht;
-	struct control_route *out;
-	size_t n;
+	struct control *ctl;
+	uint8_t owner;
+	struct control_route *routes;
+	struct control_path *paths;
+	size_t n, n_paths;
 };
 
-static int export_one(void *arg, uint32_t prefix, uint8_t len, uint32_t nh)
+static int export_one(void *arg, const struct ip_prefix *p,
+		      const struct rib_candidate cands[RIB_OWNERS], uint8_t selected)
 {
 	struct export_ctx *c = arg;
-	const struct nexthop *h = nexthop_get(c->nht, nh);
-	if (h->gw_ip != 0)
-		c->out[c->n++] =
-		    (struct control_route){.prefix = prefix, .len = len, .gw = h->gw_ip};
+	(void)selected;
+	const struct rib_candidate *cd = &cands[c->owner];
+	if (cd->nh == RIB_NH_NONE)
+		return 0;
+	struct control_route_info info;
+	control_route_info_fill(c->ctl, p, c->owner, cd->precedence, cd->nh, false, &info);
+	struct control_route *r = &c->routes[c->n++];
+	*r = (struct control_route){
+	    .prefix = *p,
+	    .kind = info.kind,
+	    .precedence = cd->precedence == control_owner_precedence[c->owner] ? 0 : cd->precedence,
+	    .n_paths = info.n_paths};
+	/* paths are patched to pointers once the array stops moving (its index for now). */
+	r->paths = (const struct control_path *)(uintptr_t)c->n_paths;
+	memcpy(&c->paths[c->n_paths], info.paths, info.n_paths * sizeof(info.paths[0]));
+	c->n_paths += info.n_paths;
 	return 0;
 }
 
-int control_export_routes(struct control *ctl, struct control_route **out, size_t *n)
+static int route_cmp(const void *a, const void *b)
 {
-	struct lpm4_stats st;
+	return ip_prefix_cmp(&((const struct control_route *)a)->prefix,
+			     &((const struct control_route *)b)->prefix);
+}
+
+int control_export_routes(struct control *ctl, uint8_t owner, struct control_route **routes,
+			  size_t *n, struct control_path **paths)
+{
 	int err = 0;
-	*out = NULL;
+	*routes = NULL;
+	*paths = NULL;
 	*n = 0;
-	pthread_mutex_lock(&ctl->lock);
-	lpm4_get_stats(ctl->lpm, &st);
-	struct export_ctx c = {.nht = ctl->nht, .out = malloc((st.routes + 1) * sizeof(*c.out))};
-	if (!c.out) {
+	if (owner >= CONTROL_ROUTE_OWNERS)
+		return -EINVAL;
+	pthread_mutex_lock(&ctl->route_lock);
+	size_t count = rib_count_owner(ctl->rib, owner, 0);
+	struct export_ctx c = {.ctl = ctl, .owner = owner};
+	c.routes = malloc((count + 1) * sizeof(*c.routes));
+	c.paths = malloc((count * CONTROL_ROUTE_PATHS_MAX + 1) * sizeof(*c.paths));
+	if (!c.routes || !c.paths) {
+		free(c.routes);
+		free(c.paths);
 		err = -ENOMEM;
 		goto out;
 	}
-	lpm4_walk(ctl->lpm, 0, export_one, &c);
+	rib_walk(ctl->rib, 0, export_one, &c);
+	for (size_t i = 0; i < c.n; i++)
+		c.routes[i].paths = c.paths + (uintptr_t)c.routes[i].paths;
+	qsort(c.routes, c.n, sizeof(*c.routes), route_cmp);
 	if (c.n) {
-		*out = c.out;
+		*routes = c.routes;
+		*paths = c.paths;
 		*n = c.n;
 	} else {
-		free(c.out);
+		free(c.routes);
+		free(c.paths);
 	}
 out:
-	pthread_mutex_unlock(&ctl->lock);
+	pthread_mutex_unlock(&ctl->route_lock);
 	return err;
 }
 
-int control_add_routes(struct control *ctl, const struct control_route *routes, size_t n,
-		       size_t *bad)
-{
-	size_t k = 0, added = 0;
-	uint16_t iface;
-	uint32_t nh;
-	int err = 0;
-	pthread_mutex_lock(&ctl->lock);
-	/* 1. Check everything that can be checked without changing the table. */
-	for (k = 0; k < n && !err; k++) {
-		err = check_route(ctl->dp, &routes[k], &iface);
-		if (!err && lpm4_get(ctl->lpm, routes[k].prefix, routes[k].len, &nh) == 0)
-			err = -EEXIST;
-	}
-	if (err) {
-		k--;
-		goto out;
-	}
-	/* 2. Add; a duplicate within routes shows up as an existing route here. On any error undo
-	 * what this call added (those prefixes had no route before, so deleting restores). */
-	for (k = 0; k < n; k++) {
-		const struct control_route *r = &routes[k];
-		if (lpm4_get(ctl->lpm, r->prefix, r->len, &nh) == 0) {
-			err = -EEXIST;
-			break;
-		}
-		(void)control_find_connected_iface(ctl->dp, r->gw, &iface); /* checked in 1. */
-		err = control_route_set(ctl, r->prefix, r->len, r->gw, iface);
-		if (err)
-			break;
-		added++;
-	}
-	if (err) {
-		for (size_t i = 0; i < added; i++)
-			if (lpm4_delete(ctl->lpm, routes[i].prefix, routes[i].len) != 0)
-				LOG_ERR("control", "undoing a route add failed: out of memory");
-		nexthop_table_reclaim(ctl->nht);
-	}
-out:
-	pthread_mutex_unlock(&ctl->lock);
-	if (err && bad)
-		*bad = k;
-	return err;
-}
-
-int control_fib_lookup(struct control *ctl, uint32_t dst, struct control_fib *out)
+int control_fib_lookup(struct control *ctl, const struct ip_addr *dst, uint32_t flow_hash,
+		       struct control_fib *out)
 {
 	int err = -ENOENT;
 	memset(out, 0, sizeof(*out));
-	pthread_mutex_lock(&ctl->lock);
-	/* 1. What a worker gets: the published table. The control lock keeps writers out, so
+	if (dst->family != AF_INET)
+		return -EAFNOSUPPORT;
+	pthread_mutex_lock(&ctl->route_lock);
+	/* 1. What a worker gets: the published table. The route lock keeps writers out, so
 	 * the exact-match search of step 2 sees the same route set. */
-	uint32_t nh = lpm4_lookup(ctl->lpm, dst);
+	uint32_t nh = lpm4_lookup(ctl->lpm, dst->v4);
 	if (nh == LPM4_NH_NONE)
 		goto out;
 	/* 2. Name the route: the longest prefix of dst with an exact entry. */
+	struct ip_prefix p = {0};
 	for (int len = 32; len >= 0; len--) {
-		uint32_t p = dst & mask_of((uint8_t)len), got;
-		if (lpm4_get(ctl->lpm, p, (uint8_t)len, &got) == 0) {
+		p = (struct ip_prefix){.addr = ip_addr_masked(dst, (unsigned)len),
+				       .len = (uint8_t)len};
+		uint32_t got;
+		if (lpm4_get(ctl->lpm, p.addr.v4, p.len, &got) == 0) {
 			if (got != nh)
 				LOG_ERR_RL("control", "fib: lookup and route set disagree");
-			out->route.prefix = p;
-			out->route.len = (uint8_t)len;
 			break;
 		}
 	}
+	uint8_t owner = 0;
+	struct rib_candidate c;
+	if (rib_selected(ctl->rib, &p, &nh, &owner) != 0 || rib_get(ctl->rib, &p, owner, &c) != 0)
+		goto out;
+	control_route_info_fill(ctl, &p, owner, c.precedence, nh, true, &out->route);
+	/* 3. The path this flow takes, and its neighbour entry. */
 	const struct nexthop *h = nexthop_get(ctl->nht, nh);
-	out->route.gw = h->gw_ip;
-	out->route.iface = h->port_id;
-	out->route.connected = h->gw_ip == 0;
-	out->nexthop_ip = h->gw_ip ? h->gw_ip : dst;
-	/* 3. The next hop's neighbour entry, if any. */
-	struct neigh_res res;
-	unsigned queued;
-	if (neigh_get(ctl->neigh, out->nexthop_ip, &res, &queued) == 0) {
-		out->neigh_state = res.state;
-		if (res.state != NEIGH_INCOMPLETE)
-			memcpy(out->mac, res.mac, ETH_ALEN);
-	}
+	if (h->kind == NEXTHOP_GROUP)
+		h = nexthop_get(ctl->nht, nexthop_group_pick(ctl->nht, h, flow_hash));
+	out->nexthop_iface = h->iface;
+	if (h->kind == NEXTHOP_GATEWAY)
+		out->nexthop_ip =
+		    h->family == AF_INET ? ip_addr_v4(h->gw.v4) : ip_addr_v6(h->gw.v6);
+	else if (h->kind == NEXTHOP_CONNECTED)
+		out->nexthop_ip = *dst;
 	err = 0;
+	if (h->kind == NEXTHOP_GATEWAY || h->kind == NEXTHOP_CONNECTED) {
+		struct neigh_res res;
+		unsigned queued;
+		pthread_mutex_lock(&ctl->neigh_lock); /* after route_lock (control.h) */
+		if (neigh_get(ctl->neigh, h->iface, &out->nexthop_ip, &res, &queued) == 0) {
+			out->neigh_state = res.state;
+			if (res.state != NEIGH_INCOMPLETE)
+				memcpy(out->mac, res.mac, 6);
+		}
+		pthread_mutex_unlock(&ctl->neigh_lock);
+	}
 out:
-	pthread_mutex_unlock(&ctl->lock);
+	pthread_mutex_unlock(&ctl->route_lock);
 	return err;
 }
 
-/* ---- neighbours -------------------------------------------------------------------------------
- */
+/* ---- neighbours ------------------------------------------------------------------------------ */
 
 struct neigh_list_ctx {
 	struct control_neigh_info *out;
 	size_t max, n;
 };
 
-static int neigh_list_one(void *arg, uint32_t ip, const struct neigh_res *res, unsigned queued)
+static int neigh_list_one(void *arg, const struct neigh_key *key, const struct neigh_res *res,
+			  unsigned queued)
 {
 	struct neigh_list_ctx *c = arg;
 	if (c->n < c->max) {
 		struct control_neigh_info *e = &c->out[c->n];
-		*e = (struct control_neigh_info){.ip = ip,
-						 .iface = res->port_id,
+		*e = (struct control_neigh_info){.ip = key->ip,
+						 .iface = key->iface,
 						 .state = res->state,
 						 .queued = (uint16_t)queued};
-		memcpy(e->mac, res->mac, ETH_ALEN);
+		memcpy(e->mac, res->mac, 6);
 	}
 	c->n++;
 	return 0;
@@ -243,32 +313,33 @@ static int neigh_list_one(void *arg, uint32_t ip, const struct neigh_res *res, u
 size_t control_list_neighbours(struct control *ctl, struct control_neigh_info *out, size_t max)
 {
 	struct neigh_list_ctx c = {.out = out, .max = max};
-	pthread_mutex_lock(&ctl->lock);
+	pthread_mutex_lock(&ctl->neigh_lock);
 	neigh_walk(ctl->neigh, neigh_list_one, &c);
-	pthread_mutex_unlock(&ctl->lock);
+	pthread_mutex_unlock(&ctl->neigh_lock);
 	return c.n;
 }
 
 #define STATIC_RELEASE_MAX 64 /* >= the neighbour table's queue_len */
 
-int control_set_static_neighbour(struct control *ctl, uint32_t ip, const uint8_t mac[ETH_ALEN])
+int control_set_static_neighbour(struct control *ctl, const struct ip_addr *ip,
+				 const uint8_t mac[6])
 {
-	uint16_t iface;
-	if ((mac[0] & 1) || control_is_local_ip(ctl->dp, ip))
+	iface_id_t iface;
+	if ((mac[0] & 1) || iface_table_is_local(ctl->ifaces, ip, NULL))
 		return -EINVAL;
-	int err = control_find_connected_iface(ctl->dp, ip, &iface);
+	int err = iface_table_find_connected(ctl->ifaces, ip, &iface);
 	if (err)
 		return err;
 	void *released[STATIC_RELEASE_MAX];
 	unsigned n = 0;
-	pthread_mutex_lock(&ctl->lock);
-	err = neigh_set_static(ctl->neigh, ip, mac, iface, released, STATIC_RELEASE_MAX, &n);
+	pthread_mutex_lock(&ctl->neigh_lock);
+	err = neigh_set_static(ctl->neigh, iface, ip, mac, released, STATIC_RELEASE_MAX, &n);
 	for (unsigned i = 0; i < n; i++) {
 		struct pkt_buf *b = released[i];
 		dp_send_resolved(dp_control_ctx(ctl->dp), iface, mac, &b, 1);
 	}
 	dp_ctx_flush(dp_control_ctx(ctl->dp)); /* under the lock, as in control_poll() */
-	pthread_mutex_unlock(&ctl->lock);
+	pthread_mutex_unlock(&ctl->neigh_lock);
 	return err;
 }
 
@@ -293,62 +364,49 @@ size_t control_list_mac(struct control *ctl, struct mac_table_entry *out, size_t
 	struct mac_list_ctx c = {.out = out, .max = max};
 	/* The walk is safe beside learning workers and the ager without the lock (mac_table.h);
 	 * taking it anyway keeps flushes by other API callers from interleaving with the copy. */
-	pthread_mutex_lock(&ctl->lock);
+	pthread_mutex_lock(&ctl->neigh_lock);
 	mac_table_walk(ctl->mac, mac_list_one, &c);
-	pthread_mutex_unlock(&ctl->lock);
+	pthread_mutex_unlock(&ctl->neigh_lock);
 	return c.n;
 }
 
 unsigned control_flush_mac(struct control *ctl, int port)
 {
-	pthread_mutex_lock(&ctl->lock);
+	pthread_mutex_lock(&ctl->neigh_lock);
 	unsigned n =
 	    port < 0 ? mac_table_flush(ctl->mac) : mac_table_flush_port(ctl->mac, (uint16_t)port);
-	pthread_mutex_unlock(&ctl->lock);
+	pthread_mutex_unlock(&ctl->neigh_lock);
 	return n;
 }
 
 /* ---- ports ----------------------------------------------------------------------------------- */
 
-int control_port_info(struct control *ctl, uint16_t port, struct control_port_info *info)
+int control_port_info(struct control *ctl, port_id_t port, struct control_port_info *info)
 {
-	const struct dataplane *dp = ctl->dp;
-	if (port >= dp->n_ports)
-		return -ENOENT;
-	const struct dp_port *p = &dp->ports[port];
-	struct ixy_link link = {0};
 	memset(info, 0, sizeof(*info));
-	memcpy(info->mac, p->mac, ETH_ALEN);
-	if (ixy_get_link(p->dev, &link) == 0) { /* any thread (device.h) */
-		info->link_up = link.up;
-		info->speed_mbps = link.speed_mbps;
+	int err = dp_port_info(ctl->dp, port, &info->dp);
+	if (err)
+		return err;
+	struct dp_device_stats st;
+	if (dp_port_device_stats(ctl->dp, port, &st) == 0) {
+		info->link_up = st.link_up;
+		info->speed_mbps = st.speed_mbps;
 	}
-	info->bridged = p->bridged;
-	info->iface = p->iface;
-	info->rx_queues = p->n_rxq;
-	info->tx_queues = p->n_txq;
-	info->driver = p->dev->ops->driver_name;
-	info->device = p->dev->name;
 	/* The lock orders this read after control_set_promisc()'s driver call, its only writer
 	 * once the dataplane runs. */
-	pthread_mutex_lock(&ctl->lock);
-	info->promisc = p->dev->promisc;
-	pthread_mutex_unlock(&ctl->lock);
+	pthread_mutex_lock(&ctl->neigh_lock);
+	info->promisc = dp_port_promisc(ctl->dp, port);
+	pthread_mutex_unlock(&ctl->neigh_lock);
 	return 0;
 }
 
-int control_set_promisc(struct control *ctl, uint16_t port, bool on)
+int control_set_promisc(struct control *ctl, port_id_t port, bool on)
 {
-	struct dataplane *dp = ctl->dp;
-	if (port >= dp->n_ports)
-		return -ENOENT;
-	if (dp->ports[port].bridged && !on)
-		return -EBUSY; /* a bridge must see every frame to switch (dataplane.h) */
 	/* set_promisc is a control-path call (device.h): the lock makes its callers one at a
-	 * time. Workers keep polling the port meanwhile; drivers allow that. */
-	pthread_mutex_lock(&ctl->lock);
-	int err = ixy_set_promisc(dp->ports[port].dev, on);
-	pthread_mutex_unlock(&ctl->lock);
+	 * time. */
+	pthread_mutex_lock(&ctl->neigh_lock);
+	int err = dp_port_set_promisc(ctl->dp, port, on);
+	pthread_mutex_unlock(&ctl->neigh_lock);
 	return err;
 }
 
@@ -356,22 +414,25 @@ int control_set_promisc(struct control *ctl, uint16_t port, bool on)
 
 void control_table_sizes(struct control *ctl, struct control_table_sizes *out)
 {
-	struct lpm4_stats ls;
 	struct neigh_stats ns;
 	struct mac_table_stats ms;
-	pthread_mutex_lock(&ctl->lock);
-	lpm4_get_stats(ctl->lpm, &ls);
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&ctl->route_lock);
+	out->routes = rib_count(ctl->rib, 0);
+	for (uint8_t o = 0; o < CONTROL_ROUTE_OWNERS; o++)
+		out->routes_by_owner[o] = rib_count_owner(ctl->rib, o, 0);
+	out->nexthops = nexthop_table_used(ctl->nht);
+	pthread_mutex_unlock(&ctl->route_lock);
+	pthread_mutex_lock(&ctl->neigh_lock);
 	neigh_get_stats(ctl->neigh, &ns);
 	mac_table_get_stats(ctl->mac, &ms);
-	pthread_mutex_unlock(&ctl->lock);
-	*out =
-	    (struct control_table_sizes){.routes = ls.routes,
-					 .neighbours = ns.entries,
-					 .mac_entries = ms.entries,
-					 .routes_capacity_nexthops = ctl->cfg.max_routes_nexthops};
+	pthread_mutex_unlock(&ctl->neigh_lock);
+	out->neighbours = ns.entries;
+	out->mac_entries = ms.entries;
+	out->nexthops_capacity = ctl->cfg.max_routes_nexthops;
 }
 
-const struct dataplane *control_dataplane(const struct control *ctl)
+struct dataplane *control_dataplane(const struct control *ctl)
 {
 	return ctl->dp;
 }

@@ -14,19 +14,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "iface.h"
 #include "pkt.h"
 
 struct dataplane;
 struct dp_ctx;
 
-/* True and *mac if ip has a usable (reachable or stale) neighbour entry. iface is the egress
- * the route chose; the table keys by address alone (connected subnets never overlap). */
-bool dp_neigh_lookup(const struct dataplane *dp, uint16_t iface, uint32_t ip,
+/* True and *mac if ip (IPv4, host order) has a usable (reachable or stale) neighbour entry on
+ * iface, the egress the route chose. */
+bool dp_neigh_lookup(const struct dataplane *dp, iface_id_t iface, uint32_t ip,
 		     uint8_t mac[ETH_ALEN]);
 /* True and *port if mac was learnt on bridge. */
 bool dp_mac_lookup(const struct dataplane *dp, uint16_t bridge, const uint8_t mac[ETH_ALEN],
-		   uint16_t *port);
+		   port_id_t *port);
 /* Learn mac on port of bridge (a full table learns nothing: frames to it are flooded). */
-void dp_mac_learn(struct dp_ctx *ctx, uint16_t bridge, const uint8_t mac[ETH_ALEN], uint16_t port);
+void dp_mac_learn(struct dp_ctx *ctx, uint16_t bridge, const uint8_t mac[ETH_ALEN], port_id_t port);
 
 #endif

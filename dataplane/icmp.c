@@ -27,16 +27,16 @@ static bool icmp_rate_ok(struct dp_ctx *ctx)
 	const struct dataplane *dp = ctx->dp;
 	struct dp_token_bucket *tb = &ctx->icmp_bucket;
 	uint64_t now = now_ns();
-	if (dp->icmp_rate_per_s == 0)
+	if (dp->params.icmp_rate_per_s == 0)
 		return false;
-	uint64_t ns_per_token = 1000000000ull / dp->icmp_rate_per_s;
+	uint64_t ns_per_token = 1000000000ull / dp->params.icmp_rate_per_s;
 	if (tb->last_ns == 0) { /* first use: a full bucket of the burst configured by now */
 		tb->last_ns = now;
-		tb->tokens = dp->icmp_burst;
+		tb->tokens = dp->params.icmp_burst;
 	}
 	uint64_t earned = (now - tb->last_ns) / ns_per_token;
 	if (earned) {
-		tb->tokens = (uint32_t)MIN((uint64_t)dp->icmp_burst, tb->tokens + earned);
+		tb->tokens = (uint32_t)MIN((uint64_t)dp->params.icmp_burst, tb->tokens + earned);
 		tb->last_ns += earned * ns_per_token;
 	}
 	if (tb->tokens == 0)
@@ -48,15 +48,17 @@ static bool icmp_rate_ok(struct dp_ctx *ctx)
 /* Our source address for an error about a packet that came in on port: an address of that
  * interface (RFC 1812 4.3.2.4: one of the addresses of the interface the error leaves by, which
  * is where the offending packet came from on a symmetric path), else any of ours. */
-static bool icmp_error_src(const struct dataplane *dp, uint16_t port, uint32_t *src)
+static bool icmp_error_src(const struct dataplane *dp, port_id_t port, uint32_t *src)
 {
-	const struct dp_iface *ifc = &dp->ifaces[dp->ports[port].iface];
-	if (ifc->n_addrs) {
-		*src = ifc->addrs[0].ip;
-		return true;
+	const struct iface *ifc = dp_iface(dp, dp->ports[port].iface);
+	for (uint16_t i = 0; i < ifc->n_addrs; i++) {
+		if (ifc->addrs[i].pfx.addr.family == AF_INET) {
+			*src = ifc->addrs[i].pfx.addr.v4;
+			return true;
+		}
 	}
-	if (dp->n_local) {
-		*src = dp->local_ips[0];
+	if (dp->n_local4) {
+		*src = dp->local4[0];
 		return true;
 	}
 	return false;

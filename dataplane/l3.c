@@ -28,7 +28,7 @@
  * frame on a bridge port: the bridge has flooded it already and passed up a copy for us too
  * (rx.c), so the frame was delivered and only our copy ends here.
  */
-static void l3_not_for_us(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b)
+static void l3_not_for_us(struct dp_ctx *ctx, port_id_t in_port, struct pkt_buf *b)
 {
 	if (ctx->dp->ports[in_port].bridged && eth_is_multicast(pkt_eth(b)->dst))
 		dp_consume1(ctx, b);
@@ -36,11 +36,11 @@ static void l3_not_for_us(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *
 		dp_drop1(ctx, in_port, DP_DROP_NOT_FOR_US, b);
 }
 
-static void arp_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b)
+static void arp_input(struct dp_ctx *ctx, port_id_t in_port, struct pkt_buf *b)
 {
 	struct dataplane *dp = ctx->dp;
-	uint16_t iface = dp->ports[in_port].iface;
-	const struct dp_iface *ifc = &dp->ifaces[iface];
+	iface_id_t iface = dp->ports[in_port].iface;
+	const struct iface *ifc = dp_iface(dp, iface);
 	struct eth_hdr *eth = pkt_eth(b);
 	struct arp_hdr *arp = (struct arp_hdr *)(eth + 1);
 
@@ -60,7 +60,8 @@ static void arp_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b)
 	}
 	bool target_us = false;
 	for (uint16_t i = 0; i < ifc->n_addrs; i++)
-		target_us |= ifc->addrs[i].ip == tpa;
+		target_us |=
+		    ifc->addrs[i].pfx.addr.family == AF_INET && ifc->addrs[i].pfx.addr.v4 == tpa;
 	/* Somebody else claiming one of our addresses (an address conflict, or a spoof meant to
 	 * divert what we send there): learn nothing from it, answer nothing. Our own requests
 	 * coming back (a bridge loop) are just not for us. */
@@ -82,13 +83,13 @@ static void arp_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b)
 	 * outside our subnets on this iface are not neighbours we would ever ask for. */
 	uint8_t known_mac[ETH_ALEN];
 	bool known = dp_neigh_lookup(dp, iface, spa, known_mac);
-	if (spa != 0 && dp_iface_on_link(dp, iface, spa, NULL) &&
+	if (spa != 0 && dp_iface_on_link4(dp, iface, spa, NULL) &&
 	    (target_us || (known && !eth_addr_equal(known_mac, arp->sha)))) {
 		struct dp_ctl_msg msg = {.type = DP_CTL_LEARN,
 					 .flags = target_us ? DP_CTL_F_TARGET_US : 0,
 					 .iface = iface,
 					 .in_port = in_port,
-					 .ip = spa};
+					 .ip = ip_addr_v4(spa)};
 		memcpy(msg.mac, arp->sha, ETH_ALEN);
 		if (ctx->id < dp->n_workers && !spsc_ring_push(&ctx->to_ctl, &msg))
 			LOG_WARN_RL("arp", "request ring of worker %u full: ARP learning lost",
@@ -183,15 +184,7 @@ static bool ipv4_martian_dst(uint32_t dst)
  * default; we do not accept it locally either). */
 static bool ipv4_subnet_bcast(const struct dataplane *dp, uint32_t dst)
 {
-	for (uint16_t i = 0; i < dp->n_ifaces; i++) {
-		const struct dp_iface *ifc = &dp->ifaces[i];
-		for (uint16_t a = 0; a < ifc->n_addrs; a++)
-			if (ifc->addrs[a].len < 31 &&
-			    (dst | ifc->addrs[a].mask) == IPV4_LIMITED_BCAST &&
-			    (dst & ifc->addrs[a].mask) == (ifc->addrs[a].ip & ifc->addrs[a].mask))
-				return true;
-	}
-	return false;
+	return iface_table_is_subnet_broadcast4(dp->ifaces, dst);
 }
 
 /* A source that names no single remote host, whether the packet is for us or to be forwarded
@@ -228,7 +221,7 @@ static inline unsigned res_cache_slot(uint32_t ip)
 	return (ip * 0x9e3779b1u) >> (32 - __builtin_ctz(DP_RES_CACHE_SIZE));
 }
 
-static inline const struct dp_res_entry *res_cache_find(const struct dp_ctx *ctx, uint16_t iface,
+static inline const struct dp_res_entry *res_cache_find(const struct dp_ctx *ctx, iface_id_t iface,
 							uint32_t ip)
 {
 	unsigned slot = res_cache_slot(ip);
@@ -238,20 +231,104 @@ static inline const struct dp_res_entry *res_cache_find(const struct dp_ctx *ctx
 	return NULL;
 }
 
-static void res_cache_fill(struct dp_ctx *ctx, uint16_t iface, uint32_t ip,
+static void res_cache_fill(struct dp_ctx *ctx, iface_id_t iface, uint32_t ip,
 			   const uint8_t mac[ETH_ALEN])
 {
-	const struct dp_iface *ifc = &ctx->dp->ifaces[iface];
-	if (ifc->is_bridge)
-		return;
+	const struct iface *ifc = dp_iface(ctx->dp, iface);
+	if (ifc->kind != IFACE_KIND_PORT)
+		return; /* bridges pick the port per packet; VLANs push a tag */
 	unsigned slot = res_cache_slot(ip);
 	struct dp_res_entry *e = &ctx->res.entry[slot];
 	e->ip = ip;
 	e->iface = iface;
-	e->port = ifc->ports[0];
+	e->port = ifc->port;
 	memcpy(e->eth, mac, ETH_ALEN);
 	memcpy(e->eth + ETH_ALEN, ifc->mac, ETH_ALEN);
 	ctx->res.valid |= 1ull << slot;
+}
+
+/*
+ * The flow hash that picks a multipath member (RFC 2992 4: hash the flow so that its packets
+ * stay on one path). The NIC's receive hash when the driver gave one (Toeplitz over the same
+ * fields), else a CRC32-C of source, destination, protocol and, for the first fragment of TCP and
+ * UDP, the ports. Only packets routed by a group pay for it.
+ */
+static uint32_t ipv4_flow_hash(const struct pkt_buf *b, const struct ipv4_hdr *ip)
+{
+	if (b->rss_hash)
+		return b->rss_hash;
+	uint64_t h = __builtin_ia32_crc32di(0, (uint64_t)ip->src_be << 32 | ip->dst_be);
+	uint32_t ports = 0;
+	unsigned hl = ipv4_hdr_len(ip);
+	if ((ip->proto == IPV4_PROTO_TCP || ip->proto == IPV4_PROTO_UDP) &&
+	    (ntohs(ip->frag_be) & IPV4_FRAG_OFFSET) == 0 && b->len >= ETH_HDR_LEN + hl + 4)
+		memcpy(&ports, (const uint8_t *)ip + hl, 4); /* source and destination port */
+	h = __builtin_ia32_crc32di(h, (uint64_t)ports << 8 | ip->proto);
+	/* CRC is linear; a multiply spreads its bits over the top, which nexthop_group_pick()
+	 * uses. */
+	return (uint32_t)h * 0x9e3779b1u;
+}
+
+/* Hand b to the control thread for the host (a punt route, local traffic we do not serve). */
+static void punt(struct dp_ctx *ctx, struct pkt_buf *b)
+{
+	struct dp_ctl_msg msg = {.type = DP_CTL_PUNT,
+				 .iface = ctx->dp->ports[b->rx_port].iface,
+				 .in_port = b->rx_port,
+				 .buf = b};
+	if (ctx->id >= ctx->dp->n_workers || !spsc_ring_push(&ctx->to_ctl, &msg))
+		dp_drop1(ctx, b->rx_port, DP_DROP_NO_HOST, b);
+}
+
+/*
+ * A next hop that is not a plain IPv4 gateway or connected subnet (nexthop.h): a group is
+ * resolved to its member for this flow and returned; every other kind consumes b here (a
+ * drop, an ICMP error into errs, a reply into errs, a punt) and NULL is returned.
+ */
+static const struct nexthop *special_nexthop(struct dp_ctx *ctx, struct pkt_buf *b,
+					     const struct nexthop *hop, bool forwarding,
+					     struct pkt_buf **errs, uint32_t *n_errs)
+{
+	const struct nexthop_table *nht = ctx->dp->tables.nht;
+	enum dp_drop_reason why = DP_DROP_NO_ROUTE;
+	struct pkt_buf *e;
+	switch (hop->kind) {
+	case NEXTHOP_GROUP:
+		hop =
+		    nexthop_get(nht, nexthop_group_pick(nht, hop, ipv4_flow_hash(b, pkt_ipv4(b))));
+		if (hop->kind == NEXTHOP_CONNECTED ||
+		    (hop->kind == NEXTHOP_GATEWAY && hop->family == AF_INET))
+			return hop;
+		break; /* members are forwarding kinds (nexthop_add_group): not reached */
+	case NEXTHOP_BLACKHOLE:
+		why = DP_DROP_BLACKHOLE;
+		break;
+	case NEXTHOP_UNREACHABLE:
+		/* Like Linux's unreachable routes: host unreachable (RFC 1812 5.2.7.1). */
+		why = DP_DROP_UNREACHABLE;
+		if (forwarding && (e = dp_icmp_error(ctx, b, ICMP_DEST_UNREACH, ICMP_UNREACH_HOST)))
+			errs[(*n_errs)++] = e;
+		break;
+	case NEXTHOP_LOCAL:
+		/* An address of a local route is ours: answer echo requests (RFC 1812 4.3.3.6),
+		 * hand the rest to the host. Our own replies never come back here. */
+		if (forwarding && dp_icmp_echo_reply(b, &why)) {
+			errs[(*n_errs)++] = b;
+			return NULL;
+		}
+		if (forwarding) {
+			punt(ctx, b);
+			return NULL;
+		}
+		break;
+	case NEXTHOP_PUNT:
+		punt(ctx, b);
+		return NULL;
+	default: /* an IPv4 route via an IPv6 gateway (RFC 8950): not forwarded yet */
+		break;
+	}
+	dp_drop1(ctx, b->rx_port, why, b);
+	return NULL;
 }
 
 /*
@@ -285,10 +362,18 @@ static void route_batch(struct dp_ctx *ctx, struct pkt_buf **bufs, const uint32_
 			dp_drop1(ctx, b->rx_port, DP_DROP_NO_ROUTE, b);
 			continue;
 		}
-		/* 3. Next hop: the gateway, or the destination itself on a connected subnet. */
+		/* 3. Next hop: the gateway, or the destination itself on a connected subnet.
+		 * Anything else (multipath, blackhole, unreachable, local, punt) takes
+		 * special_nexthop(); a group comes back as its member for this flow. */
 		const struct nexthop *hop = nexthop_get(dp->tables.nht, nh[i]);
-		uint32_t target = hop->gw_ip ? hop->gw_ip : addrs[i];
-		uint16_t oif = hop->port_id;
+		if (unlikely(hop->kind != NEXTHOP_CONNECTED &&
+			     (hop->kind != NEXTHOP_GATEWAY || hop->family != AF_INET))) {
+			hop = special_nexthop(ctx, b, hop, forwarding, errs, n_errs);
+			if (!hop)
+				continue;
+		}
+		uint32_t target = hop->kind == NEXTHOP_GATEWAY ? hop->gw.v4 : addrs[i];
+		iface_id_t oif = hop->iface;
 		/* 4. RFC 1812 5.3.1: decrement TTL by one when forwarding; the checksum is patched
 		 * incrementally (RFC 1624 eqn. 3). Options and fragments pass unchanged. */
 		if (forwarding)
@@ -311,7 +396,7 @@ static void route_batch(struct dp_ctx *ctx, struct pkt_buf **bufs, const uint32_
 			continue;
 		}
 		struct dp_ctl_msg msg = {
-		    .type = DP_CTL_RESOLVE, .iface = oif, .ip = target, .buf = b};
+		    .type = DP_CTL_RESOLVE, .iface = oif, .ip = ip_addr_v4(target), .buf = b};
 		if (ctx->id >= dp->n_workers || !spsc_ring_push(&ctx->to_ctl, &msg))
 			dp_drop1(ctx, b->rx_port, DP_DROP_ARP_UNRESOLVED, b);
 	}
@@ -319,7 +404,7 @@ static void route_batch(struct dp_ctx *ctx, struct pkt_buf **bufs, const uint32_
 
 /* One IPv4 packet: validate and sort it into local replies, errors, the forward list (with its
  * destination in fwd_dst) or a drop. */
-static void ipv4_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b,
+static void ipv4_input(struct dp_ctx *ctx, port_id_t in_port, struct pkt_buf *b,
 		       struct pkt_buf **fwd, uint32_t *fwd_dst, uint32_t *n_fwd,
 		       struct pkt_buf **local, uint32_t *n_local)
 {
@@ -378,7 +463,7 @@ static void ipv4_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b,
 	fwd[(*n_fwd)++] = b;
 }
 
-void dp_l3_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf **bufs, uint32_t n)
+void dp_l3_input(struct dp_ctx *ctx, port_id_t in_port, struct pkt_buf **bufs, uint32_t n)
 {
 	struct pkt_buf *fwd[DP_RX_BATCH];
 	uint32_t dst[DP_RX_BATCH];	    /* of fwd, then of local */

@@ -14,10 +14,11 @@
  * Switch one frame on a bridge port. Returns true if the frame is for the bridge's own L3
  * interface (the caller keeps it then), false if it was consumed: forwarded, flooded or dropped.
  */
-static bool l2_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b)
+static bool l2_input(struct dp_ctx *ctx, port_id_t in_port, struct pkt_buf *b)
 {
 	const struct dataplane *dp = ctx->dp;
-	const struct dp_iface *br = &dp->ifaces[dp->ports[in_port].iface];
+	const struct dp_port *port = &dp->ports[in_port];
+	const uint16_t bridge = port->bridge;
 	const struct eth_hdr *eth = pkt_eth(b);
 
 	/* 1. A multicast source address is invalid (IEEE 802-2014 8.2): nothing to learn, drop. */
@@ -26,28 +27,28 @@ static bool l2_input(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *b)
 		return false;
 	}
 	/* 2. Learn where the source lives, unless it is our own address echoed back. */
-	if (likely(!eth_addr_equal(eth->src, br->mac)))
-		dp_mac_learn(ctx, br->bridge_id, eth->src, in_port);
+	if (likely(!eth_addr_equal(eth->src, port->l3_mac)))
+		dp_mac_learn(ctx, bridge, eth->src, in_port);
 	/* 3. Ours: up to L3. */
-	if (eth_addr_equal(eth->dst, br->mac))
+	if (eth_addr_equal(eth->dst, port->l3_mac))
 		return true;
 	/* 4. Broadcast goes to every other port and to us (ARP); other multicast only to the
 	 * other ports (we run no multicast protocols). */
 	if (eth_is_multicast(eth->dst)) {
 		bool bcast = eth_is_broadcast(eth->dst);
-		dp_flood(ctx, dp->ports[in_port].iface, in_port, in_port, b, bcast);
+		dp_flood(ctx, bridge, in_port, in_port, b, bcast);
 		return bcast;
 	}
 	/* 5. Known unicast: to its port, unless that is where it came from (then the
 	 * destination already saw it on its own segment). Unknown unicast: flood. */
-	uint16_t out_port;
-	if (dp_mac_lookup(dp, br->bridge_id, eth->dst, &out_port)) {
+	port_id_t out_port;
+	if (dp_mac_lookup(dp, bridge, eth->dst, &out_port)) {
 		if (out_port == in_port)
 			dp_drop1(ctx, in_port, DP_DROP_NOT_FOR_US, b);
 		else
 			dp_tx_enqueue(ctx, out_port, b);
 	} else {
-		dp_flood(ctx, dp->ports[in_port].iface, in_port, in_port, b, false);
+		dp_flood(ctx, bridge, in_port, in_port, b, false);
 	}
 	return false;
 }
@@ -68,7 +69,7 @@ static inline uint64_t eth_addr_word(const uint8_t *p)
 	return w & ETH_ADDR_WORD_MASK;
 }
 
-static void process_chunk(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf **bufs, uint32_t n)
+static void process_chunk(struct dp_ctx *ctx, port_id_t in_port, struct pkt_buf **bufs, uint32_t n)
 {
 	const struct dataplane *dp = ctx->dp;
 	const struct dp_port *port = &dp->ports[in_port];
@@ -120,7 +121,7 @@ static void process_chunk(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf *
 		dp_l3_input(ctx, in_port, l3, n_l3);
 }
 
-void dp_process_rx(struct dp_ctx *ctx, uint16_t in_port, struct pkt_buf **bufs, uint32_t n)
+void dp_process_rx(struct dp_ctx *ctx, port_id_t in_port, struct pkt_buf **bufs, uint32_t n)
 {
 	while (n > 0) {
 		uint32_t m = MIN(n, (uint32_t)DP_RX_BATCH);

@@ -20,20 +20,20 @@ void dp_consume1(struct dp_ctx *ctx, struct pkt_buf *b)
 	ctx->garbage[ctx->n_garbage++] = b;
 }
 
-void dp_drop1(struct dp_ctx *ctx, uint16_t port, enum dp_drop_reason reason, struct pkt_buf *b)
+void dp_drop1(struct dp_ctx *ctx, port_id_t port, enum dp_drop_reason reason, struct pkt_buf *b)
 {
 	ctr_drop(ctx, port, reason);
 	dp_consume1(ctx, b);
 }
 
-void dp_drop(struct dp_ctx *ctx, uint16_t port, enum dp_drop_reason reason, struct pkt_buf **bufs,
+void dp_drop(struct dp_ctx *ctx, port_id_t port, enum dp_drop_reason reason, struct pkt_buf **bufs,
 	     uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++)
 		dp_drop1(ctx, port, reason, bufs[i]);
 }
 
-void dp_tx_flush_port(struct dp_ctx *ctx, uint16_t port)
+void dp_tx_flush_port(struct dp_ctx *ctx, port_id_t port)
 {
 	struct dataplane *dp = ctx->dp;
 	uint32_t n = ctx->tx[port].n;
@@ -77,15 +77,15 @@ void dp_ctx_flush(struct dp_ctx *ctx)
 	ctx->res.valid = 0;
 }
 
-void dp_flood(struct dp_ctx *ctx, uint16_t br, uint16_t skip_port, uint16_t count_port,
+void dp_flood(struct dp_ctx *ctx, uint16_t bridge, port_id_t skip_port, port_id_t count_port,
 	      struct pkt_buf *b, bool keep_original)
 {
-	const struct dp_iface *ifc = &ctx->dp->ifaces[br];
-	uint16_t targets[DP_MAX_PORTS];
+	const struct dp_bridge *br = &ctx->dp->bridges[bridge];
+	port_id_t targets[DP_MAX_PORTS];
 	uint16_t n = 0;
-	for (uint16_t i = 0; i < ifc->n_ports; i++)
-		if (ifc->ports[i] != skip_port) /* never back out of the ingress port */
-			targets[n++] = ifc->ports[i];
+	for (uint16_t i = 0; i < br->n_ports; i++)
+		if (br->ports[i] != skip_port) /* never back out of the ingress port */
+			targets[n++] = br->ports[i];
 	if (n == 0) {
 		if (!keep_original)
 			dp_drop1(ctx, count_port, DP_DROP_NOT_FOR_US, b);
@@ -107,45 +107,68 @@ void dp_flood(struct dp_ctx *ctx, uint16_t br, uint16_t skip_port, uint16_t coun
 		dp_tx_enqueue(ctx, targets[n - 1], b);
 }
 
-void dp_output_eth(struct dp_ctx *ctx, uint16_t iface, const uint8_t mac[ETH_ALEN],
+/* The port frames of an untagged interface leave by; for a bridge the one mac was learnt on,
+ * or PORT_ID_NONE (flood). */
+static port_id_t iface_egress_port(const struct dataplane *dp, const struct iface *ifc,
+				   const uint8_t mac[ETH_ALEN])
+{
+	port_id_t port;
+	if (ifc->kind == IFACE_KIND_PORT)
+		return ifc->port;
+	if (ifc->kind == IFACE_KIND_BRIDGE && dp_mac_lookup(dp, ifc->bridge, mac, &port))
+		return port;
+	return PORT_ID_NONE;
+}
+
+void dp_output_eth(struct dp_ctx *ctx, iface_id_t iface, const uint8_t mac[ETH_ALEN],
 		   struct pkt_buf *b)
 {
 	const struct dataplane *dp = ctx->dp;
-	const struct dp_iface *ifc = &dp->ifaces[iface];
+	const struct iface *ifc = dp_iface(dp, iface);
+	if (unlikely(ifc->encap.tpid != 0)) {
+		/* VLAN interfaces do not transmit until tags can be pushed (the VLAN work);
+		 * nothing routes to one before then, as no configuration creates one. */
+		dp_drop1(ctx, b->rx_port, DP_DROP_NOT_FOR_US, b);
+		return;
+	}
 	struct eth_hdr *eth = pkt_eth(b);
 	memcpy(eth->dst, mac, ETH_ALEN);
 	memcpy(eth->src, ifc->mac, ETH_ALEN);
 	eth->type_be = htons(ETHERTYPE_IPV4);
-	if (!ifc->is_bridge) {
-		dp_tx_enqueue(ctx, ifc->ports[0], b);
-		return;
-	}
 	/* Routed into a bridge: the port the neighbour's MAC was learnt on, else every port. A
 	 * routed packet may go back out of the port it came in on. */
-	uint16_t port;
-	if (dp_mac_lookup(dp, ifc->bridge_id, mac, &port))
+	port_id_t port = iface_egress_port(dp, ifc, mac);
+	if (port != PORT_ID_NONE)
 		dp_tx_enqueue(ctx, port, b);
 	else
-		dp_flood(ctx, iface, DP_IFACE_NONE, b->rx_port, b, false);
+		dp_flood(ctx, ifc->bridge, PORT_ID_NONE, b->rx_port, b, false);
 }
 
-void dp_send_resolved(struct dp_ctx *ctx, uint16_t iface, const uint8_t mac[ETH_ALEN],
+void dp_send_resolved(struct dp_ctx *ctx, iface_id_t iface, const uint8_t mac[ETH_ALEN],
 		      struct pkt_buf **bufs, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++)
 		dp_output_eth(ctx, iface, mac, bufs[i]);
 }
 
-int dp_send_arp_request(struct dp_ctx *ctx, uint16_t iface, uint32_t ip)
+/* The port a frame built for ifc is counted on when it cannot be sent: its port, or its
+ * bridge's first one. */
+static port_id_t iface_count_port(const struct dataplane *dp, const struct iface *ifc)
+{
+	return ifc->kind == IFACE_KIND_BRIDGE ? dp->bridges[ifc->bridge].ports[0] : ifc->port;
+}
+
+static int send_arp_request(struct dp_ctx *ctx, iface_id_t iface, uint32_t ip)
 {
 	struct dataplane *dp = ctx->dp;
-	const struct dp_iface *ifc = &dp->ifaces[iface];
+	const struct iface *ifc = dp_iface(dp, iface);
 	uint32_t src;
-	if (!dp_iface_on_link(dp, iface, ip, &src))
+	if (!ifc || ifc->encap.tpid != 0 || !dp_iface_on_link4(dp, iface, ip, &src))
 		return -EADDRNOTAVAIL;
+	port_id_t count_port = iface_count_port(dp, ifc);
 	struct pkt_buf *b = pkt_buf_alloc(ctx->pool);
 	if (!b) {
-		ctr_drop(ctx, ifc->ports[0], DP_DROP_NO_BUFFER);
+		ctr_drop(ctx, count_port, DP_DROP_NO_BUFFER);
 		return -ENOBUFS;
 	}
 	/* RFC 826, "Packet Generation": who-has ip, tell src; target hardware address unknown
@@ -165,10 +188,17 @@ int dp_send_arp_request(struct dp_ctx *ctx, uint16_t iface, uint32_t ip)
 	arp->spa_be = htonl(src);
 	arp->tpa_be = htonl(ip);
 	b->len = ETH_MIN_FRAME_LEN;
-	b->rx_port = ifc->ports[0];
-	if (ifc->is_bridge)
-		dp_flood(ctx, iface, DP_IFACE_NONE, ifc->ports[0], b, false);
+	b->rx_port = count_port;
+	if (ifc->kind == IFACE_KIND_BRIDGE)
+		dp_flood(ctx, ifc->bridge, PORT_ID_NONE, count_port, b, false);
 	else
-		dp_tx_enqueue(ctx, ifc->ports[0], b);
+		dp_tx_enqueue(ctx, ifc->port, b);
 	return 0;
+}
+
+int dp_send_solicit(struct dp_ctx *ctx, iface_id_t iface, const struct ip_addr *ip)
+{
+	if (ip->family == AF_INET)
+		return send_arp_request(ctx, iface, ip->v4);
+	return -EAFNOSUPPORT; /* IPv6 Neighbor Discovery (RFC 4861 7.2.2) comes with IPv6 */
 }

@@ -47,7 +47,7 @@ static void *worker_main(void *arg)
 	struct dataplane *dp = ctx->dp;
 	struct pkt_buf *bufs[DP_RX_BATCH];
 	unsigned idle_loops = 0;
-	struct timespec idle_sleep = {.tv_nsec = (long)dp->idle_sleep_us * 1000};
+	struct timespec idle_sleep = {.tv_nsec = (long)dp->params.idle_sleep_us * 1000};
 
 	worker_place(ctx);
 	rcu_reader_register();
@@ -70,7 +70,7 @@ static void *worker_main(void *arg)
 		rcu_quiescent();
 		if (got) {
 			idle_loops = 0;
-		} else if (dp->idle_sleep_us && ++idle_loops >= DP_IDLE_LOOPS_BEFORE_SLEEP) {
+		} else if (dp->params.idle_sleep_us && ++idle_loops >= DP_IDLE_LOOPS_BEFORE_SLEEP) {
 			/* Nothing to do for a while: give the core back briefly. Offline so a
 			 * writer's grace period does not wait for our sleep. */
 			rcu_reader_offline();

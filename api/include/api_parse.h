@@ -15,24 +15,13 @@
 #include <sys/socket.h>
 
 #include "control.h"
+#include "iface.h"
+#include "ipaddr.h"
 
-/* Dotted quad, exactly "a.b.c.d" with decimal parts 0..255 and no leading zeros, in s[0..len).
- * 0 and *ip (host order), or -EINVAL. */
-int api_parse_ipv4(const char *s, size_t len, uint32_t *ip);
-
-/*
- * A prefix "a.b.c.d/len" (in a body), or in a path also "a.b.c.d_len" (path_form). len 0..32,
- * no host bits. 0 and *prefix (host order) / *len, or -EINVAL with *why naming the reason (a
- * static string: "not a prefix a.b.c.d/len", "prefix length above 32", "host bits set").
- */
-int api_parse_prefix(const char *s, size_t slen, bool path_form, uint32_t *prefix, uint8_t *len,
-		     const char **why);
+/* Addresses and prefixes are parsed and formatted by common/include/ipaddr.h. */
 
 /* "aa:bb:cc:dd:ee:ff" (hex, either case). 0 or -EINVAL. */
 int api_parse_mac(const char *s, uint8_t mac[6]);
-
-/* Format ip (host order) as a dotted quad into buf (16 bytes); returns the length. */
-size_t api_format_ipv4(uint32_t ip, char *buf);
 
 #define API_PAGE_DEFAULT 1000
 #define API_PAGE_MAX	 10000
@@ -100,16 +89,44 @@ struct api_parse_error {
 
 #define API_ROUTES_ALLOW_SINGLE 0x1 /* a single route object is accepted as a list of one */
 
+/* A parsed route list: routes[i].paths point into paths. */
+struct api_route_set {
+	struct control_route *routes;
+	struct control_path *paths;
+	size_t n;
+};
+/* Free both arrays and empty the set. */
+void api_route_set_free(struct api_route_set *set);
+
 /*
- * Parse a route list: a JSON array of {"prefix": "a.b.c.d/len", "via": "a.b.c.d"} objects (or,
- * with API_ROUTES_ALLOW_SINGLE, one such object). Unknown keys, missing keys, a bad prefix or
- * address are errors. A hand-written scanner takes the common form (no escapes in strings) in
- * one pass with one growing array; anything else goes through jansson, which also words the
- * syntax errors. On success 0 with *out (malloc'd; NULL when *n is 0) and *n; *was_single says
- * the body was one object. On error -EINVAL and *err, or -ENOMEM.
+ * Parse a route list: a JSON array of route objects (or, with API_ROUTES_ALLOW_SINGLE, one such
+ * object). A route object is
+ *   {"prefix": "10.9.0.0/16", "via": "10.2.0.2"}             the common form
+ *   {"prefix": P, "via": ADDR, "iface": NAME}                 a gateway on a named interface
+ *   {"prefix": P, "iface": NAME}                              on-link on that interface
+ *   {"prefix": P, "nexthops": [{"via": A, "iface": N}, ...]}  ECMP over 1..16 next hops
+ *   {"prefix": P, "type": "blackhole"|"unreachable"|"local"|"punt"}    no next hop
+ * with an optional "precedence" (1..255; lower wins over other owners' routes) and "type":
+ * "unicast" (the default). Prefixes and gateways of either family (ipaddr.h's text rules).
+ * Interface names are looked up in ift (NULL: none is known). Unknown keys, missing keys, a bad
+ * prefix or address are errors; what the control plane checks (gateways on a connected subnet)
+ * is left to it. A hand-written scanner takes the common form (no escapes in strings) in one
+ * pass; anything else goes through jansson, which also words the syntax errors. On success 0
+ * with *out (api_route_set_free() it) and *was_single: the body was one object. On error
+ * -EINVAL and *err, or -ENOMEM.
  */
-int api_parse_routes(const char *buf, size_t len, unsigned flags, struct control_route **out,
-		     size_t *n, bool *was_single, struct api_parse_error *err);
+int api_parse_routes(const char *buf, size_t len, unsigned flags, const struct iface_table *ift,
+		     struct api_route_set *out, bool *was_single, struct api_parse_error *err);
+
+/*
+ * Format r as a route object api_parse_routes() reads back to the same route: the common form
+ * {"prefix":P,"via":A} where that says it all, else with "iface", "nexthops", "type" and
+ * "precedence" as needed (interface names from ift). Writes at most cap bytes, NUL included, and
+ * returns the length, or 0 if it did not fit (API_ROUTE_TEXT_MAX always fits).
+ */
+#define API_ROUTE_TEXT_MAX 2048
+size_t api_format_route(char *buf, size_t cap, const struct control_route *r,
+			const struct iface_table *ift);
 
 /*
  * Find the end of the JSON value starting at buf[pos] (after white space): strings with their

@@ -57,6 +57,8 @@ static_assert(sizeof(struct arp_hdr) == 28, "ARP for IPv4 over Ethernet is 28 by
 #define IPV4_VERSION	 4
 #define IPV4_MIN_HDR_LEN 20
 #define IPV4_PROTO_ICMP	 1
+#define IPV4_PROTO_TCP	 6	/* RFC 793 */
+#define IPV4_PROTO_UDP	 17	/* RFC 768 */
 #define IPV4_FLAG_MF	 0x2000 /* RFC 791 3.1: more fragments */
 #define IPV4_FRAG_OFFSET 0x1fff /* RFC 791 3.1: fragment offset in 8-byte units */
 #define IPV4_DEFAULT_TTL 64	/* RFC 1700 / IANA recommended default */
@@ -79,6 +81,7 @@ static_assert(offsetof(struct ipv4_hdr, ttl) == 8, "TTL and protocol share the 5
 #define ICMP_ECHO_REPLY	   0
 #define ICMP_DEST_UNREACH  3
 #define ICMP_UNREACH_NET   0 /* RFC 792 / RFC 1812 5.2.7.1: code 0, net unreachable */
+#define ICMP_UNREACH_HOST  1 /* RFC 792 / RFC 1812 5.2.7.1: code 1, host unreachable */
 #define ICMP_REDIRECT	   5
 #define ICMP_ECHO_REQUEST  8
 #define ICMP_TIME_EXCEEDED 11

@@ -22,16 +22,19 @@ extern uint32_t rib_hash_mask;
 
 #define N_NH 64
 
-/*
- * The one place that knows the next-hop table's creation API (it is about to change): a table
- * with n distinct next hops, indices in idx[], each holding one base reference of the test's.
- */
+/* A table with n distinct next hops (IPv4 gateways on interface 0), indices in idx[], each
+ * holding one base reference of the test's. */
 static struct nexthop_table *make_nexthops(uint32_t n, uint32_t *idx)
 {
-	struct nexthop_table *t = nexthop_table_create(n + 1);
-	for (uint32_t i = 0; t && i < n; i++)
-		if (nexthop_add(t, 0x0a000001 + i, 0, &idx[i]) != 0)
+	struct nexthop_table *t = nexthop_table_create(n + 1, 0);
+	for (uint32_t i = 0; t && i < n; i++) {
+		struct nexthop_key key = {.kind = NEXTHOP_GATEWAY,
+					  .family = AF_INET,
+					  .iface = 0,
+					  .gw = ip_addr_v4(0x0a000001 + i)};
+		if (nexthop_add(t, &key, &idx[i]) != 0)
 			return NULL;
+	}
 	return t;
 }
 

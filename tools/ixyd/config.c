@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "api_parse.h"
-#include "lpm4.h"
+#include "compiler.h"
+#include "device.h"
+#include "ipaddr.h"
 
 struct ctx {
 	char *err;
@@ -34,11 +36,6 @@ __attribute__((format(printf, 3, 4))) static int fail(struct ctx *c, const char 
 	va_end(ap);
 	snprintf(c->err, c->errlen, "config: %s: %s", field, reason);
 	return -1;
-}
-
-static void ip_str(uint32_t ip, char *buf, size_t len)
-{
-	snprintf(buf, len, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
 }
 
 /* Reject keys of obj not in allowed (NULL-terminated). */
@@ -70,15 +67,6 @@ static int get_string(struct ctx *c, const char *field, json_t *v, char *out, si
 	return 0;
 }
 
-static int parse_ip(const char *s, uint32_t *ip)
-{
-	struct in_addr a;
-	if (inet_pton(AF_INET, s, &a) != 1)
-		return -EINVAL;
-	*ip = ntohl(a.s_addr);
-	return 0;
-}
-
 /* "a.b.c.d/len" as an interface address: len 1..32, not the subnet's network or broadcast
  * address (RFC 1812 4.2.3.1 / 5.3.5: those are not host addresses) for len <= 30. */
 static int parse_addrs(struct ctx *c, const char *field, json_t *arr, struct cfg_addr *out,
@@ -87,8 +75,8 @@ static int parse_addrs(struct ctx *c, const char *field, json_t *arr, struct cfg
 	char f[96];
 	if (!json_is_array(arr))
 		return fail(c, field, "must be an array of \"a.b.c.d/len\" strings");
-	if (json_array_size(arr) > DP_MAX_ADDRS)
-		return fail(c, field, "at most %d addresses", DP_MAX_ADDRS);
+	if (json_array_size(arr) > IFACE_MAX_ADDRS)
+		return fail(c, field, "at most %d addresses", IFACE_MAX_ADDRS);
 	size_t i;
 	json_t *v;
 	json_array_foreach(arr, i, v)
@@ -97,17 +85,18 @@ static int parse_addrs(struct ctx *c, const char *field, json_t *arr, struct cfg
 		if (!json_is_string(v))
 			return fail(c, f, "must be a string \"a.b.c.d/len\"");
 		const char *s = json_string_value(v);
-		uint32_t ip;
-		uint8_t len;
-		if (!strchr(s, '/') || lpm4_parse_prefix(s, &ip, &len) != 0)
+		struct ip_prefix p;
+		if (ip_prefix_parse(s, strlen(s), IP_PREFIX_KEEP_HOST_BITS, &p, NULL) != 0 ||
+		    p.addr.family != AF_INET)
 			return fail(c, f, "not an address with prefix length: \"%s\"", s);
-		if (len == 0)
+		if (p.len == 0)
 			return fail(c, f, "prefix length 0 in \"%s\"", s);
-		uint32_t host_mask = len == 32 ? 0 : UINT32_MAX >> len;
-		if (len <= 30 && ((ip & host_mask) == 0 || (ip & host_mask) == host_mask))
+		uint32_t host_mask = p.len == 32 ? 0 : UINT32_MAX >> p.len;
+		if (p.len <= 30 &&
+		    ((p.addr.v4 & host_mask) == 0 || (p.addr.v4 & host_mask) == host_mask))
 			return fail(c, f, "%s is the network or broadcast address of its subnet",
 				    s);
-		out[i] = (struct cfg_addr){.ip = ip, .len = len};
+		out[i] = (struct cfg_addr){.pfx = p};
 	}
 	*n_out = (uint16_t)json_array_size(arr);
 	return 0;
@@ -277,23 +266,20 @@ static size_t collect_addrs(const struct ixyd_config *cfg, struct addr_ref *refs
 	return n;
 }
 
-static uint32_t mask_of(uint8_t len)
-{
-	return len == 0 ? 0 : UINT32_MAX << (32 - len); /* len 0 would shift by 32: undefined */
-}
-
 static int check_subnets(struct ctx *c, const struct ixyd_config *cfg, struct addr_ref *refs,
 			 size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < i; j++) {
-			uint8_t len = MIN(refs[i].a->len, refs[j].a->len);
-			if ((refs[i].a->ip & mask_of(len)) == (refs[j].a->ip & mask_of(len))) {
-				char a[16], b[16];
-				ip_str(refs[i].a->ip, a, sizeof(a));
-				ip_str(refs[j].a->ip, b, sizeof(b));
-				return fail(c, refs[i].field, "%s/%u overlaps %s/%u of %s", a,
-					    refs[i].a->len, b, refs[j].a->len, refs[j].field);
+			const struct ip_prefix *a = &refs[i].a->pfx, *b = &refs[j].a->pfx;
+			struct ip_prefix shorter = a->len < b->len ? *a : *b;
+			const struct ip_addr *other = a->len < b->len ? &b->addr : &a->addr;
+			if (ip_prefix_contains(&shorter, other)) {
+				char sa[IP_PREFIX_STRLEN], sb[IP_PREFIX_STRLEN];
+				ip_prefix_format(a, sa);
+				ip_prefix_format(b, sb);
+				return fail(c, refs[i].field, "%s overlaps %s of %s", sa, sb,
+					    refs[j].field);
 			}
 		}
 	(void)cfg;
@@ -324,33 +310,34 @@ static int parse_routes(struct ctx *c, json_t *arr, struct ixyd_config *cfg, str
 		json_t *p = json_object_get(r, "prefix");
 		if (!json_is_string(p))
 			return fail(c, f, "must be a string \"a.b.c.d/len\"");
-		const char *ps = json_string_value(p);
-		if (lpm4_parse_prefix(ps, &rt->prefix, &rt->len) != 0)
+		const char *ps = json_string_value(p), *why;
+		if (ip_prefix_parse(ps, strlen(ps), IP_PREFIX_KEEP_HOST_BITS, &rt->prefix, &why) ||
+		    rt->prefix.addr.family != AF_INET)
 			return fail(c, f, "not a prefix: \"%s\"", ps);
-		if (rt->prefix & ~mask_of(rt->len))
+		if (ip_prefix_has_host_bits(&rt->prefix))
 			return fail(c, f, "host bits set in %s", ps);
 		for (size_t j = 0; j < i; j++)
-			if (cfg->routes[j].prefix == rt->prefix && cfg->routes[j].len == rt->len)
+			if (ip_prefix_equal(&cfg->routes[j].prefix, &rt->prefix))
 				return fail(c, f, "%s is also the prefix of routes[%zu]", ps, j);
-		for (size_t j = 0; j < n_refs; j++)
-			if (refs[j].a->len == rt->len &&
-			    (refs[j].a->ip & mask_of(rt->len)) == rt->prefix)
+		for (size_t j = 0; j < n_refs; j++) {
+			const struct ip_prefix *a = &refs[j].a->pfx;
+			if (a->len == rt->prefix.len && ip_prefix_contains(&rt->prefix, &a->addr))
 				return fail(c, f, "%s is the connected subnet of %s", ps,
 					    refs[j].field);
+		}
 		snprintf(f, sizeof(f), "routes[%zu].via", i);
 		json_t *v = json_object_get(r, "via");
-		if (!json_is_string(v) || parse_ip(json_string_value(v), &rt->via) != 0)
+		const char *vs = json_is_string(v) ? json_string_value(v) : NULL;
+		if (!vs || ip_addr_parse_family(vs, strlen(vs), AF_INET, &rt->via) != 0)
 			return fail(c, f, "must be an IPv4 address string");
 		bool on_link = false;
 		for (size_t j = 0; j < n_refs; j++)
-			on_link |= (rt->via & mask_of(refs[j].a->len)) ==
-				   (refs[j].a->ip & mask_of(refs[j].a->len));
+			on_link |= ip_prefix_contains(&refs[j].a->pfx, &rt->via);
 		if (!on_link)
-			return fail(c, f, "%s is on no connected subnet", json_string_value(v));
+			return fail(c, f, "%s is on no connected subnet", vs);
 		for (size_t j = 0; j < n_refs; j++)
-			if (refs[j].a->ip == rt->via)
-				return fail(c, f, "%s is our own address (%s)",
-					    json_string_value(v), refs[j].field);
+			if (ip_addr_equal(&refs[j].a->pfx.addr, &rt->via))
+				return fail(c, f, "%s is our own address (%s)", vs, refs[j].field);
 	}
 	cfg->n_routes = json_array_size(arr);
 	return 0;
@@ -470,7 +457,7 @@ int config_load(const char *path, struct ixyd_config *cfg, char *err, size_t err
 	}
 	int rc = -1;
 	struct addr_ref *refs =
-	    calloc((DP_MAX_PORTS + DP_MAX_BRIDGES) * DP_MAX_ADDRS, sizeof(*refs));
+	    calloc((DP_MAX_PORTS + DP_MAX_BRIDGES) * IFACE_MAX_ADDRS, sizeof(*refs));
 	if (!refs) {
 		fail(&c, path, "out of memory");
 		goto out;

@@ -15,14 +15,15 @@
 #include <stdint.h>
 
 #include "dataplane.h"
+#include "ipaddr.h"
 
 #define CFG_NAME_MAX   32
 #define CFG_DEVICE_MAX 256
 #define CFG_PATH_MAX   1024
 
+/* An interface address with its subnet's length (host bits kept). */
 struct cfg_addr {
-	uint32_t ip; /* host byte order */
-	uint8_t len;
+	struct ip_prefix pfx;
 };
 
 struct cfg_port {
@@ -30,7 +31,7 @@ struct cfg_port {
 	char device[CFG_DEVICE_MAX];
 	uint16_t rx_queues;
 	uint16_t n_addrs;
-	struct cfg_addr addrs[DP_MAX_ADDRS];
+	struct cfg_addr addrs[IFACE_MAX_ADDRS];
 	int bridge; /* index into bridges, or -1 */
 };
 
@@ -39,13 +40,13 @@ struct cfg_bridge {
 	uint16_t n_ports;
 	uint16_t ports[DP_MAX_PORTS]; /* indices into ports */
 	uint16_t n_addrs;
-	struct cfg_addr addrs[DP_MAX_ADDRS];
+	struct cfg_addr addrs[IFACE_MAX_ADDRS];
 };
 
+/* A static route of the configuration (owner config). */
 struct cfg_route {
-	uint32_t prefix;
-	uint8_t len;
-	uint32_t via;
+	struct ip_prefix prefix;
+	struct ip_addr via;
 };
 
 struct ixyd_config {

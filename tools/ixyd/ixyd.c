@@ -58,25 +58,22 @@ static void print_counters(const struct dataplane *dp)
 {
 	char what[64];
 	struct dp_counters k;
-	for (uint16_t p = 0; p < dp->n_ports; p++) {
+	for (port_id_t p = 0; p < dp_port_count(dp); p++) {
+		struct dp_port_info info;
 		dp_read_port_counters(dp, p, &k);
-		snprintf(what, sizeof(what), "port=%s", dp->ports[p].name);
+		dp_port_info(dp, p, &info);
+		snprintf(what, sizeof(what), "port=%s", info.name);
 		print_counters_line(what, &k);
 	}
-	for (uint16_t w = 0; w < dp->n_workers; w++) {
+	for (uint16_t w = 0; w < dp_worker_count(dp); w++) {
 		dp_read_ctx_counters(dp, w, &k);
 		snprintf(what, sizeof(what), "worker=%u", w);
 		print_counters_line(what, &k);
 	}
-	dp_read_ctx_counters(dp, dp->n_workers, &k);
+	dp_read_ctx_counters(dp, dp_worker_count(dp), &k);
 	print_counters_line("control=0", &k);
 	printf("counters end\n");
 	fflush(stdout);
-}
-
-static void ip_str(uint32_t ip, char *buf, size_t len)
-{
-	snprintf(buf, len, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
 }
 
 struct daemon {
@@ -118,6 +115,19 @@ static int open_devices(struct daemon *d)
 	return 0;
 }
 
+/* The configuration was checked (config.c), so a refusal here is a bug of ours or a limit. */
+static int add_addr(struct dataplane *dp, iface_id_t ifc, const char *name,
+		    const struct ip_prefix *a)
+{
+	int err = dp_iface_add_addr(dp, ifc, a);
+	if (err) {
+		char s[IP_PREFIX_STRLEN];
+		ip_prefix_format(a, s);
+		LOG_ERR("ixyd", "%s: address %s: %s", name, s, strerror(-err));
+	}
+	return err;
+}
+
 static int build_dataplane(struct daemon *d)
 {
 	const struct ixyd_config *cfg = &d->cfg;
@@ -126,18 +136,19 @@ static int build_dataplane(struct daemon *d)
 		LOG_ERR("ixyd", "cannot create the dataplane: %s", strerror(errno));
 		return -1;
 	}
-	d->dp->idle_sleep_us = cfg->idle_sleep_us;
-	d->dp->icmp_rate_per_s = cfg->icmp_rate_per_s;
-	d->dp->icmp_burst = cfg->icmp_burst;
+	dp_set_params(d->dp, &(struct dp_params){.idle_sleep_us = cfg->idle_sleep_us,
+						 .icmp_rate_per_s = cfg->icmp_rate_per_s,
+						 .icmp_burst = cfg->icmp_burst});
 	for (uint16_t i = 0; i < cfg->n_ports; i++) {
 		int err = dp_add_port(d->dp, cfg->ports[i].name, d->devs[i]);
 		if (err < 0) {
 			LOG_ERR("ixyd", "port %s: %s", cfg->ports[i].name, strerror(-err));
 			return -1;
 		}
+		iface_id_t ifc = dp_port_iface(d->dp, (port_id_t)err);
 		for (uint16_t a = 0; a < cfg->ports[i].n_addrs; a++)
-			dp_iface_add_addr(d->dp, (uint16_t)err, cfg->ports[i].addrs[a].ip,
-					  cfg->ports[i].addrs[a].len);
+			if (add_addr(d->dp, ifc, cfg->ports[i].name, &cfg->ports[i].addrs[a].pfx))
+				return -1;
 	}
 	for (uint16_t b = 0; b < cfg->n_bridges; b++) {
 		const struct cfg_bridge *br = &cfg->bridges[b];
@@ -147,7 +158,8 @@ static int build_dataplane(struct daemon *d)
 			return -1;
 		}
 		for (uint16_t a = 0; a < br->n_addrs; a++)
-			dp_iface_add_addr(d->dp, (uint16_t)id, br->addrs[a].ip, br->addrs[a].len);
+			if (add_addr(d->dp, (iface_id_t)id, br->name, &br->addrs[a].pfx))
+				return -1;
 	}
 	return 0;
 }
@@ -161,12 +173,14 @@ static int build_control(struct daemon *d)
 	}
 	for (size_t i = 0; i < d->cfg.n_routes; i++) {
 		const struct cfg_route *r = &d->cfg.routes[i];
-		int err = control_add_route(d->ctl, r->prefix, r->len, r->via);
+		struct control_path path = {.gw = r->via, .iface = IFACE_ID_NONE};
+		struct control_route cr = {.prefix = r->prefix, .n_paths = 1, .paths = &path};
+		int err = control_route_set(d->ctl, CONTROL_OWNER_CONFIG, &cr);
 		if (err) {
-			char p[16], v[16];
-			ip_str(r->prefix, p, sizeof(p));
-			ip_str(r->via, v, sizeof(v));
-			LOG_ERR("ixyd", "route %s/%u via %s: %s", p, r->len, v, strerror(-err));
+			char p[IP_PREFIX_STRLEN], v[IP_ADDR_STRLEN];
+			ip_prefix_format(&r->prefix, p);
+			ip_addr_format(&r->via, v);
+			LOG_ERR("ixyd", "route %s via %s: %s", p, v, strerror(-err));
 			return -1;
 		}
 	}
