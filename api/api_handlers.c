@@ -1,8 +1,8 @@
 /*
  * api_handlers.c: the endpoints of docs/api.md. Each handler reads through control.h's queries
- * and changes through its calls; changes run under api->change_lock and are followed by a save of
- * the state file, so a 2xx answer to a change means it is applied and (with a state file) on
- * disk.
+ * and changes through its calls; changes run under api->change_lock and are followed by their
+ * journal record (api_state.h), so a 2xx answer to a change means it is applied and (with a
+ * state file) on disk.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -105,18 +105,13 @@ static const char *port_name(const struct api *api, port_id_t port, struct dp_po
 	return dp_port_info(control_dataplane(api->ctl), port, buf) == 0 ? buf->name : "?";
 }
 
-/* Save the state after a change (caller holds change_lock). false: the reply is a 500. */
-static bool save_state(struct api *api, struct api_response *rs, double *took_s)
+/* err: what saving a change returned (api_state.h; caller holds change_lock). false: the reply
+ * is a 500. */
+static bool saved(struct api *api, struct api_response *rs, int err)
 {
-	if (!api->state_file)
-		return true;
-	double t0 = now_s();
-	int err = api_state_save(api->ctl, api->state_file);
-	if (took_s)
-		*took_s = now_s() - t0;
 	if (err) {
-		api_reply_error(rs, 500, "change applied but not saved", "%s: %s", api->state_file,
-				strerror(-err));
+		api_reply_error(rs, 500, "change applied but not saved", "%s: %s",
+				api_state_path(api->state), strerror(-err));
 		return false;
 	}
 	return true;
@@ -174,13 +169,16 @@ static void patch_port(struct api *api, port_id_t p, struct api_request *rq,
 		api_reply_error(rs, 400, "bad request", "expected {\"promisc\": true|false}");
 		goto out;
 	}
+	struct dp_port_info pi;
 	pthread_mutex_lock(&api->change_lock);
 	int err = control_set_promisc(api->ctl, p, json_is_true(promisc));
 	if (err == -EBUSY)
 		api_reply_error(rs, 409, "conflict", "a bridge port stays promiscuous");
 	else if (err)
 		api_reply_error(rs, 500, "driver error", "%s", strerror(-err));
-	else if (save_state(api, rs, NULL))
+	else if (saved(
+		     api, rs,
+		     api_state_promisc(api->state, port_name(api, p, &pi), json_is_true(promisc))))
 		api_reply_json(rs, 200, port_json(api, p));
 	pthread_mutex_unlock(&api->change_lock);
 out:
@@ -372,13 +370,19 @@ static void change_routes(struct api *api, struct api_request *rq, struct api_re
 	err = put ? control_routes_replace(api->ctl, CONTROL_OWNER_API, set.routes, set.n, &bad)
 		  : control_routes_add(api->ctl, CONTROL_OWNER_API, set.routes, set.n, &bad);
 	t_apply = now_s();
-	if (err)
+	if (err) {
 		route_error(rs, err, set.routes, set.n, bad);
-	else if (save_state(api, rs, &t_save))
+		goto out;
+	}
+	err = put ? api_state_routes_replace(api->state, set.routes, set.n)
+		  : api_state_route_add(api->state, set.routes, set.n);
+	t_save = now_s() - t_apply;
+	if (saved(api, rs, err))
 		api_reply_json(rs, put ? 200 : 201,
 			       json_pack("{s:I, s:{s:f, s:f, s:f}}", put ? "replaced" : "added",
 					 (json_int_t)set.n, "seconds", "parse", t_parse - t0,
 					 "apply", t_apply - t_parse, "save", t_save));
+out:
 	pthread_mutex_unlock(&api->change_lock);
 	api_route_set_free(&set);
 }
@@ -432,7 +436,7 @@ static void handle_route(struct api *api, struct api_request *rq, struct api_res
 		api_reply_error(rs, 404, "no such route", "%s (of owner api)", rq->param);
 	else if (err)
 		api_reply_error(rs, 500, "cannot delete", "%s", strerror(-err));
-	else if (save_state(api, rs, NULL))
+	else if (saved(api, rs, api_state_route_del(api->state, &p)))
 		api_reply_json(rs, 200, json_pack("{s:o}", "deleted", prefix_json(&p)));
 	pthread_mutex_unlock(&api->change_lock);
 }
@@ -614,7 +618,7 @@ static void post_neighbour(struct api *api, struct api_request *rq, struct api_r
 		api_reply_error(rs, 507, "table full", "the neighbor table is full");
 	else if (err)
 		api_reply_error(rs, 500, "cannot add", "%s", strerror(-err));
-	else if (save_state(api, rs, NULL))
+	else if (saved(api, rs, api_state_neigh_static(api->state, &ip, mac)))
 		api_reply_json(
 		    rs, 201,
 		    json_pack("{s:s, s:s, s:s}", "ip", ip_s, "mac", mac_s, "state", "static"));

@@ -13,6 +13,7 @@
 
 #include "api.h"
 #include "api_parse.h"
+#include "api_state.h"
 
 #define API_BODY_MAX	    (64u << 10)	 /* bytes, for every body but route lists */
 #define API_ROUTES_BODY_MAX (128u << 20) /* route lists: a full table is about 41 MB */
@@ -24,11 +25,11 @@
 struct api {
 	struct control *ctl;
 	char listen[64];
-	char *state_file;
+	struct api_state *state; /* borrowed; NULL: changes are not saved */
 	struct MHD_Daemon *mhd;
-	/* Serialises changes with the state-file write that follows each one, so the file's
-	 * successive versions follow the order the changes were made in. Taken before the
-	 * control lock (control.h calls), never while holding it. */
+	/* Serialises changes with the journal record that follows each one, so the records
+	 * follow the order the changes were made in; the compaction takes it for its switch.
+	 * Taken before the control lock (control.h calls), never while holding it. */
 	pthread_mutex_t change_lock;
 	size_t body_bytes; /* buffered request bytes: atomic, relaxed (a budget, no ordering) */
 	uint64_t requests_total; /* relaxed atomic counters, for /metrics */

@@ -270,16 +270,15 @@ struct api *api_create(struct control *ctl, const struct api_config *cfg)
 		goto err;
 	api->ctl = ctl;
 	snprintf(api->listen, sizeof(api->listen), "%s", listen);
-	if (cfg && cfg->state_file) {
-		api->state_file = strdup(cfg->state_file);
-		if (!api->state_file)
-			goto err_api;
-	}
+	api->state = cfg ? cfg->state : NULL;
 	pthread_mutex_init(&api->change_lock, NULL);
-	return api;
-
-err_api:
+	int e = api_state_start(api->state, &api->change_lock);
+	if (e == 0)
+		return api;
+	pthread_mutex_destroy(&api->change_lock);
 	free(api);
+	errno = -e;
+	return NULL;
 err:
 	errno = ENOMEM;
 	return NULL;
@@ -335,7 +334,7 @@ void api_free(struct api *api)
 		return;
 	if (api->mhd)
 		MHD_stop_daemon(api->mhd); /* joins its threads; closes the listening socket */
+	api_state_stop(api->state);	   /* its thread takes change_lock */
 	pthread_mutex_destroy(&api->change_lock);
-	free(api->state_file);
 	free(api);
 }

@@ -1,7 +1,7 @@
 /*
  * api.h: ixyd's REST API (docs/api.md): an HTTP server (libmicrohttpd) with JSON in and out
- * (jansson) under /api/v1, Prometheus metrics at /metrics, and the state file that makes changes
- * made through it survive a restart.
+ * (jansson) under /api/v1, Prometheus metrics at /metrics, and the state (a snapshot and a
+ * journal) that makes changes made through it survive a restart.
  *
  * The server's threads never touch a worker or a packet: reads go through control.h's queries
  * and the dataplane's relaxed counter reads, every change through control.h's calls, which take
@@ -15,14 +15,18 @@
 #define IXYD_API_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "control.h"
 
 #define API_DEFAULT_LISTEN "127.0.0.1:8080"
 
+struct api_state;
+
 struct api_config {
-	const char *listen;	/* "HOST:PORT" (api_parse_listen); NULL or "": API_DEFAULT_LISTEN */
-	const char *state_file; /* where changes are saved; NULL: not saved */
+	const char *listen; /* "HOST:PORT" (api_parse_listen); NULL or "": API_DEFAULT_LISTEN */
+	struct api_state *state; /* where changes are saved (api_state_open); NULL: not saved.
+				  * Borrowed: close it after api_free(). */
 };
 
 struct api;
@@ -35,20 +39,22 @@ int api_start(struct api *api);
 void api_free(struct api *api);
 
 /*
- * Apply the state file at path to ctl (routes replace the current set; static neighbours and
- * port settings are applied): what ixyd does at start-up after the configuration. A missing file
- * is not an error (nothing saved yet). Removes a temporary file left by an interrupted save.
- * Returns 0, or -EINVAL with err (errlen bytes) naming the file, the field and the reason, or
- * -errno of reading. Main thread, before api_start().
+ * Open the saved state at path (docs/api.md, "Persistence"): apply the snapshot at path (routes
+ * replace the current set; static neighbours and port settings are applied), then replay the
+ * journals path.journal.GEN that follow it, and keep the last one open for appending. What
+ * ixyd does at start-up after the configuration. Nothing there yet is not an error. A torn last
+ * record (a crash while it was written) is dropped and logged; a corrupt record in the middle
+ * stops the replay there (logged, the journal kept as .corrupt, a new snapshot written of what
+ * was applied). Removes a temporary file left by an interrupted snapshot.
+ * compact_min_bytes: the journal is compacted into a new snapshot in the background once it is
+ * larger than this and than the snapshot (0: 1 MiB).
+ * Returns the state, or NULL with errno and err (errlen bytes) naming the file, the field or
+ * record, and the reason (EINVAL: something does not apply or parse). Main thread, before
+ * api_start().
  */
-int api_state_load(struct control *ctl, const char *path, char *err, size_t errlen);
-
-/*
- * Write the current routes (those not connected), static neighbours and promiscuous settings to
- * path atomically: a temporary file in the same directory, fsync, rename over path, fsync of the
- * directory. A crash at any moment leaves the old file or the new one. 0 or -errno. Any thread,
- * one at a time per path (the API serialises its own calls).
- */
-int api_state_save(struct control *ctl, const char *path);
+struct api_state *api_state_open(struct control *ctl, const char *path, uint64_t compact_min_bytes,
+				 char *err, size_t errlen);
+/* Stop compacting (one in progress finishes) and close. After api_free(). NULL is a no-op. */
+void api_state_close(struct api_state *st);
 
 #endif

@@ -81,6 +81,7 @@ struct daemon {
 	struct ixy_device *devs[DP_MAX_PORTS];
 	struct dataplane *dp;
 	struct control *ctl;
+	struct api_state *state;
 	struct api *api;
 };
 
@@ -186,7 +187,11 @@ static int build_control(struct daemon *d)
 	}
 	if (d->cfg.state_file[0]) {
 		char err[512];
-		if (api_state_load(d->ctl, d->cfg.state_file, err, sizeof(err)) != 0) {
+		/* A test knob: compact the journal sooner than at 1 MiB. */
+		const char *min = getenv("IXYD_STATE_COMPACT_BYTES");
+		d->state = api_state_open(d->ctl, d->cfg.state_file,
+					  min ? strtoull(min, NULL, 10) : 0, err, sizeof(err));
+		if (!d->state) {
 			LOG_ERR("ixyd", "%s (fix or remove the file)", err);
 			return -1;
 		}
@@ -316,8 +321,7 @@ int main(int argc, char **argv)
 		goto out_workers;
 	}
 	/* 7. */
-	struct api_config acfg = {.listen = d.cfg.api_listen,
-				  .state_file = d.cfg.state_file[0] ? d.cfg.state_file : NULL};
+	struct api_config acfg = {.listen = d.cfg.api_listen, .state = d.state};
 	d.api = api_create(d.ctl, &acfg);
 	e = d.api ? api_start(d.api) : -errno;
 	if (e) {
@@ -350,7 +354,8 @@ out_workers:
 	if (rc == 0)
 		print_counters(d.dp);
 out_control:
-	control_free(d.ctl); /* drops held packets while their pools still exist */
+	api_state_close(d.state); /* after api_free(): nothing saves any more */
+	control_free(d.ctl);	  /* drops held packets while their pools still exist */
 out_devices:
 	close_devices(&d);
 	dataplane_free(d.dp);
