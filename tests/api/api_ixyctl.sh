@@ -27,7 +27,7 @@ $PY -c 'import json,sys; assert [p["name"] for p in json.load(open(sys.argv[1]))
 expect_rc 0 routes add 10.9.0.0/16 via 10.2.0.2
 nsx h1 ping -c 2 -i 0.2 -W 2 10.9.0.5 >/dev/null || fail "the route ixyctl added carries no traffic"
 expect_rc 0 routes list
-grep -Eq '^10\.9\.0\.0/16 +10\.2\.0\.2 +p1 +static$' "$TMPD/ctl.out" || fail "routes list: $(cat "$TMPD/ctl.out")"
+grep -Eq '^10\.9\.0\.0/16 +10\.2\.0\.2 +p1 +unicast +api$' "$TMPD/ctl.out" || fail "routes list: $(cat "$TMPD/ctl.out")"
 expect_rc 0 --json routes list
 $PY -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["total"] == 3 and j["routes"][2]["prefix"] == "10.9.0.0/16"' "$TMPD/ctl.out" ||
 	fail "routes list --json: $(cat "$TMPD/ctl.out")"

@@ -41,9 +41,9 @@ expect_status 200 GET /api/v1/ports/p0
 routes_file() { # the route set in the saved state, one "prefix via" per line, sorted
 	$PY "$(dirname "$0")/state_dump.py" "$STATE"
 }
-routes_api() { # the same from GET /routes (static ones)
+routes_api() { # the same from GET /routes (the API's own)
 	expect_status 200 GET "/api/v1/routes?limit=10000"
-	jq_body '"\n".join(sorted("%s %s" % (r["prefix"], r["via"]) for r in j["routes"] if r["type"] == "static"))'
+	jq_body '"\n".join(sorted("%s %s" % (r["prefix"], r["via"]) for r in j["routes"] if r["owner"] == "api"))'
 }
 
 seed=${TEST_SEED:-$RANDOM}

@@ -31,12 +31,12 @@ expect_status 200 GET "/api/v1/fib?dst=10.9.0.5"
 [ "$(jq_body 'j["route"]["prefix"], j["route"]["via"], j["nexthop"]["ip"], j["nexthop"]["iface"], j["nexthop"]["state"]')" = \
 	"('10.9.0.0/16', '10.2.0.2', '10.2.0.2', 'p1', 'reachable')" ] || fail "fib answer: $(cat "$TMPD/body")"
 expect_status 200 GET "/api/v1/fib?dst=10.2.0.77"
-[ "$(jq_body 'j["route"]["type"], j["nexthop"]["ip"]')" = "('connected', '10.2.0.77')" ] ||
+[ "$(jq_body 'j["route"]["owner"], j["route"]["type"], j["nexthop"]["ip"]')" = "('connected', 'unicast', '10.2.0.77')" ] ||
 	fail "fib for a connected destination: $(cat "$TMPD/body")"
 
 say "GET the route by prefix, both path forms"
 expect_status 200 GET /api/v1/routes/10.9.0.0_16
-[ "$(jq_body 'j["via"], j["iface"], j["type"]')" = "('10.2.0.2', 'p1', 'static')" ] || fail "route: $(cat "$TMPD/body")"
+[ "$(jq_body 'j["via"], j["iface"], j["owner"], j["type"], j["selected"]')" = "('10.2.0.2', 'p1', 'api', 'unicast', True)" ] || fail "route: $(cat "$TMPD/body")"
 expect_status 200 GET /api/v1/routes/10.9.0.0%2F16
 expect_status 404 GET /api/v1/routes/10.8.0.0_16
 

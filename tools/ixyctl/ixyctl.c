@@ -128,13 +128,22 @@ static int routes_list(void)
 		json_decref(doc);
 		return 0;
 	}
-	printf("%-20s %-16s %-10s %s\n", "PREFIX", "VIA", "IFACE", "TYPE");
+	printf("%-20s %-16s %-10s %-11s %s\n", "PREFIX", "VIA", "IFACE", "TYPE", "OWNER");
 	size_t i;
 	json_t *r;
 	json_array_foreach(all, i, r)
 	{
-		printf("%-20s %-16s %-10s %s\n", str(r, "prefix"), str(r, "via"), str(r, "iface"),
-		       str(r, "type"));
+		/* ECMP routes list every next hop, one per line after the first. */
+		json_t *nhs = json_object_get(r, "nexthops");
+		printf("%-20s %-16s %-10s %-11s %s\n", str(r, "prefix"), str(r, "via"),
+		       str(r, "iface"), str(r, "type"), str(r, "owner"));
+		size_t k;
+		json_t *nh;
+		json_array_foreach(nhs, k, nh)
+		{
+			if (k > 0)
+				printf("%-20s %-16s %s\n", "", str(nh, "via"), str(nh, "iface"));
+		}
 	}
 	json_decref(all);
 	return 0;
