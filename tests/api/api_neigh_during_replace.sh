@@ -64,7 +64,7 @@ mono() { $PY -c 'import time; print("%.6f" % time.monotonic())'; }
 
 h1ns=$(nsname h1)
 h2ns=$(nsname h2)
-base=10.2.128.0 # the k-th train uses 10.2.(128 + 64 k).0/18: fresh on a retry too
+base=10.2.128.0 # a retry uses 10.2.192.0 on: its destinations are fresh too
 attempt=0
 while :; do
 	attempt=$((attempt + 1))
@@ -75,7 +75,7 @@ while :; do
 	ip netns exec "$h1ns" "$PY" "$(dirname "$0")/fresh_neigh.py" send "$base" 9999 \
 		"$NEW_MS" "$EACH_MS" "$LIFE_MS" 50 >"$TMPD/send.out" 2>&1 &
 	SEND=$!
-	for _ in $(seq 100); do grep -q '^started' "$TMPD/send.out" && break; sleep 0.05; done
+	for _ in $(seq 100); do grep -qs '^started' "$TMPD/send.out" && break; sleep 0.05; done
 	grep -q '^started' "$TMPD/send.out" || fail "the sender did not start: $(cat "$TMPD/send.out")"
 	sleep 0.3 # a few destinations resolved before the PUT: the baseline
 	t0=$(mono)
@@ -105,7 +105,7 @@ done
 
 read -r _ sent _ K < <(grep "^sent " "$TMPD/send.out")
 [[ "$sent" =~ ^[0-9]+$ && "$K" =~ ^[0-9]+$ ]] || fail "the sender reported nothing usable: $(cat "$TMPD/send.out")"
-read -r _ received _ Krecv _ < <(grep "^received " "$TMPD/recv.out")
+read -r _ received _ < <(grep "^received " "$TMPD/recv.out")
 [[ "$received" =~ ^[0-9]+$ ]] || fail "the receiver reported nothing usable: $(head -3 "$TMPD/recv.out")"
 dropped=$((d1 - d0))
 
