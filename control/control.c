@@ -567,23 +567,14 @@ static int collect_selected(void *arg, const struct ip_prefix *p,
 	return 0;
 }
 
-static void sweep_changed(void *arg, const struct ip_prefix *p, uint32_t sel_after)
+/* control_routes_replace() with the routes checked; *removed (may be NULL) gets how many of
+ * owner's old routes went. */
+static int routes_replace_checked(struct control *ctl, uint8_t owner,
+				  const struct control_route *routes, size_t n, size_t *bad,
+				  size_t *removed)
 {
-	(void)arg, (void)p, (void)sel_after; /* the FIB is rebuilt whole after the sweep */
-}
-
-int control_routes_replace(struct control *ctl, uint8_t owner, const struct control_route *routes,
-			   size_t n, size_t *bad)
-{
-	size_t k;
 	int err = 0;
-	for (k = 0; k < n && !err; k++)
-		err = control_check_route(ctl, owner, &routes[k]);
-	if (err) {
-		if (bad)
-			*bad = k - 1;
-		return err;
-	}
+	size_t k;
 	pthread_mutex_lock(&ctl->route_lock);
 	/* 1. Owner's new route set, in the RIB: mark, set, sweep what was not set again. */
 	rib_mark_owner(ctl->rib, owner);
@@ -602,7 +593,9 @@ int control_routes_replace(struct control *ctl, uint8_t owner, const struct cont
 			"replacing %s routes: %s after %zu of %zu; the FIB keeps the "
 			"routes set so far",
 			control_owner_name(owner), strerror(-err), k - 1, n);
-	rib_sweep_owner(ctl->rib, owner, sweep_changed, NULL);
+	size_t swept = rib_sweep_owner(ctl->rib, owner, NULL, NULL);
+	if (removed)
+		*removed = swept;
 	/* 2. The FIB from the RIB's selection, in one publication. */
 	struct fib_collect c = {.r = malloc((rib_count(ctl->rib, AF_INET) + 1) * sizeof(*c.r))};
 	if (!c.r) {
@@ -618,15 +611,30 @@ int control_routes_replace(struct control *ctl, uint8_t owner, const struct cont
 	return err;
 }
 
+int control_routes_replace(struct control *ctl, uint8_t owner, const struct control_route *routes,
+			   size_t n, size_t *bad)
+{
+	int err = 0;
+	size_t k;
+	for (k = 0; k < n && !err; k++)
+		err = control_check_route(ctl, owner, &routes[k]);
+	if (err) {
+		if (bad)
+			*bad = k - 1;
+		return err;
+	}
+	return routes_replace_checked(ctl, owner, routes, n, bad, NULL);
+}
+
 long control_routes_flush(struct control *ctl, uint8_t owner)
 {
 	if (owner >= CONTROL_ROUTE_OWNERS)
 		return -EINVAL;
 	if (owner == CONTROL_OWNER_CONNECTED)
 		return -EPERM;
-	size_t before = rib_count_owner(ctl->rib, owner, 0);
-	int err = control_routes_replace(ctl, owner, NULL, 0, NULL);
-	return err ? err : (long)before;
+	size_t removed = 0;
+	int err = routes_replace_checked(ctl, owner, NULL, 0, NULL, &removed);
+	return err ? err : (long)removed;
 }
 
 int control_set_neighbour(struct control *ctl, const struct ip_addr *ip, const uint8_t mac[6])

@@ -132,8 +132,10 @@ int control_routes_add(struct control *ctl, uint8_t owner, const struct control_
 /*
  * Replace every route of owner with routes[0..n) in one publication (a bulk load: a full
  * Internet table in one go; a later duplicate prefix wins). Other owners' routes stay.
- * Everything is checked first and nothing changes on error (errors and *bad as
- * control_routes_add(), without -EEXIST). Any thread.
+ * Everything is checked first, and nothing changes when a check fails (errors and *bad as
+ * control_routes_add(), without -EEXIST). Should applying fail after that (-ENOSPC: next-hop
+ * table full, -ENOMEM), the routes applied so far are owner's new set, the rest are gone, and
+ * the failure is logged. Any thread.
  */
 int control_routes_replace(struct control *ctl, uint8_t owner, const struct control_route *routes,
 			   size_t n, size_t *bad);
