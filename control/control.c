@@ -133,6 +133,65 @@ static int path_key(const struct control *ctl, const struct ip_prefix *p,
 	return 0;
 }
 
+/*
+ * Bulk loads (a full table) send most routes via the same few gateways, and consecutive routes
+ * via the same one: checking that path and finding its next hop once per run of them, not once
+ * per route, is what keeps a full-table replace at the speed of the RIB and the LPM build. The
+ * memo holds the last single-path route's path, its family, and (after the first build) its next
+ * hop; it holds no reference, so a hit takes one with nexthop_hold(), which fails if the index
+ * went meanwhile (then the path is built again). Everything a check reads is immutable once the
+ * dataplane runs (the interface table), so a checked path stays checked.
+ */
+struct route_memo {
+	bool valid;
+	uint8_t family;
+	struct control_path path;
+	uint32_t nh; /* RIB_NH_NONE: not built yet */
+};
+
+static bool memo_hit(const struct route_memo *m, const struct control_route *r)
+{
+	return m && m->valid && r->n_paths == 1 && route_kind(r) == CONTROL_ROUTE_UNICAST &&
+	       r->prefix.addr.family == m->family && r->paths[0].iface == m->path.iface &&
+	       ip_addr_equal(&r->paths[0].gw, &m->path.gw);
+}
+
+static void memo_set(struct route_memo *m, const struct control_route *r, uint32_t nh)
+{
+	if (!m || r->n_paths != 1 || route_kind(r) != CONTROL_ROUTE_UNICAST)
+		return;
+	*m = (struct route_memo){
+	    .valid = true, .family = r->prefix.addr.family, .path = r->paths[0], .nh = nh};
+}
+
+/* control_check_route() through a memo of the last checked path (m may be NULL). */
+static int check_route_memo(struct control *ctl, uint8_t owner, const struct control_route *r,
+			    struct route_memo *m)
+{
+	unsigned bits = ip_family_bits(r->prefix.addr.family);
+	if (memo_hit(m, r) && owner < CONTROL_ROUTE_OWNERS && owner != CONTROL_OWNER_CONNECTED &&
+	    r->prefix.len <= bits && !ip_prefix_has_host_bits(&r->prefix))
+		return iface_table_is_connected_subnet(ctl->ifaces, &r->prefix) ? -EPERM : 0;
+	int err = control_check_route(ctl, owner, r);
+	if (!err)
+		memo_set(m, r, RIB_NH_NONE);
+	return err;
+}
+
+/* control_route_nexthop() through the memo (m may be NULL). */
+static int route_nexthop_memo(struct control *ctl, const struct control_route *r,
+			      struct route_memo *m, uint32_t *nh)
+{
+	if (memo_hit(m, r) && m->nh != RIB_NH_NONE && nexthop_hold(ctl->nht, m->nh) == 0) {
+		*nh = m->nh;
+		return 0;
+	}
+	int err = control_route_nexthop(ctl, r, nh);
+	if (!err)
+		memo_set(m, r, *nh);
+	return err;
+}
+
 int control_check_route(struct control *ctl, uint8_t owner, const struct control_route *r)
 {
 	if (owner >= CONTROL_ROUTE_OWNERS)
@@ -516,8 +575,9 @@ int control_routes_add(struct control *ctl, uint8_t owner, const struct control_
 	size_t k = 0;
 	int err = 0;
 	struct rib_candidate c;
+	struct route_memo checked = {0}, built = {0};
 	for (k = 0; k < n && !err; k++)
-		err = control_check_route(ctl, owner, &routes[k]);
+		err = check_route_memo(ctl, owner, &routes[k], &checked);
 	if (err)
 		goto out_unlocked;
 	pthread_mutex_lock(&ctl->route_lock);
@@ -531,7 +591,7 @@ int control_routes_add(struct control *ctl, uint8_t owner, const struct control_
 	 * prefixes had no route of owner before, so deleting restores them. */
 	for (k = 0; k < n && !err; k++) {
 		uint32_t nh;
-		err = control_route_nexthop(ctl, &routes[k], &nh);
+		err = route_nexthop_memo(ctl, &routes[k], &built, &nh);
 		if (!err)
 			err = route_apply(ctl, &routes[k].prefix, owner,
 					  control_effective_precedence(owner, &routes[k]), nh);
@@ -575,12 +635,13 @@ static int routes_replace_checked(struct control *ctl, uint8_t owner,
 {
 	int err = 0;
 	size_t k;
+	struct route_memo built = {0};
 	pthread_mutex_lock(&ctl->route_lock);
 	/* 1. Owner's new route set, in the RIB: mark, set, sweep what was not set again. */
 	rib_mark_owner(ctl->rib, owner);
 	for (k = 0; k < n && !err; k++) {
 		uint32_t nh;
-		err = control_route_nexthop(ctl, &routes[k], &nh);
+		err = route_nexthop_memo(ctl, &routes[k], &built, &nh);
 		if (!err)
 			err = rib_set(ctl->rib, &routes[k].prefix, owner,
 				      control_effective_precedence(owner, &routes[k]), nh, NULL,
@@ -616,8 +677,9 @@ int control_routes_replace(struct control *ctl, uint8_t owner, const struct cont
 {
 	int err = 0;
 	size_t k;
+	struct route_memo checked = {0};
 	for (k = 0; k < n && !err; k++)
-		err = control_check_route(ctl, owner, &routes[k]);
+		err = check_route_memo(ctl, owner, &routes[k], &checked);
 	if (err) {
 		if (bad)
 			*bad = k - 1;
