@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 
 #include "compiler.h"
+#include "ipaddr.h"
 #include "log.h"
 #include "lpm4_arena.h"
 #include "rcu.h"
@@ -1050,27 +1051,13 @@ void lpm4_get_stats(const struct lpm4 *lpm, struct lpm4_stats *st)
 
 int lpm4_parse_prefix(const char *s, uint32_t *prefix, uint8_t *len)
 {
-	char buf[INET_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
-	unsigned long l = 32;
-	struct in_addr a;
-
-	if (alen == 0 || alen >= sizeof(buf))
+	/* The project's one prefix parser (ipaddr.h), IPv4 only, host bits left to lpm4_add. */
+	struct ip_prefix p;
+	if (ip_prefix_parse(s, strlen(s), IP_PREFIX_KEEP_HOST_BITS | IP_PREFIX_ADDR_IS_HOST, &p,
+			    NULL) != 0 ||
+	    p.addr.family != AF_INET)
 		return -EINVAL;
-	memcpy(buf, s, alen);
-	buf[alen] = '\0';
-	if (inet_pton(AF_INET, buf, &a) != 1)
-		return -EINVAL;
-	if (slash) {
-		char *end;
-		if (slash[1] < '0' || slash[1] > '9')
-			return -EINVAL;
-		l = strtoul(slash + 1, &end, 10);
-		if (*end != '\0' || l > 32)
-			return -EINVAL;
-	}
-	*prefix = ntohl(a.s_addr);
-	*len = (uint8_t)l;
+	*prefix = p.addr.v4;
+	*len = p.len;
 	return 0;
 }
