@@ -14,8 +14,11 @@
 #include "dataplane.h"
 #include "fake_dev.h"
 #include "memory.h"
+#include "pkt.h"
 
-#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+#define IP(a, b, c, d)	    ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+#define A4(a, b, c, d)	    ip_addr_v4(IP(a, b, c, d))
+#define P4(a, b, c, d, len) ip_prefix_v4(IP(a, b, c, d), len)
 
 static struct mempool *pool;
 static const uint8_t host_a_mac[6] = {0x0a, 0, 0, 0, 0, 0xa};
@@ -51,6 +54,27 @@ static struct pkt_buf *datagram(const uint8_t *router_mac, uint32_t dst, uint8_t
 	return b;
 }
 
+/* A unicast route of owner via one gateway (iface IFACE_ID_NONE: from the gateway). */
+static int route_via(struct control *ctl, uint8_t owner, struct ip_prefix p, struct ip_addr gw,
+		     iface_id_t iface)
+{
+	struct control_path path = {.gw = gw, .iface = iface};
+	struct control_route r = {.prefix = p, .n_paths = 1, .paths = &path};
+	return control_route_set(ctl, owner, &r);
+}
+
+/* The selected route for p is a single path via gw (family 0: on-link) out of iface. */
+static bool route_is(struct control *ctl, int owner, struct ip_prefix p, uint8_t want_owner,
+		     struct ip_addr gw, iface_id_t iface)
+{
+	struct control_route_info info;
+	if (control_get_route(ctl, owner, &p, &info) != 0)
+		return false;
+	return info.owner == want_owner && info.kind == CONTROL_ROUTE_UNICAST &&
+	       info.n_paths == 1 && ip_addr_equal(&info.paths[0].gw, &gw) &&
+	       info.paths[0].iface == iface && ip_prefix_equal(&info.prefix, &p);
+}
+
 static struct pkt_buf *arp_reply(const uint8_t *router_mac, uint32_t spa, uint32_t tpa)
 {
 	struct pkt_buf *b = pkt_buf_alloc(pool);
@@ -78,28 +102,36 @@ int main(void)
 	CHECK(pool && dp && d0 && d1);
 	CHECK_EQ(dp_add_port(dp, "p0", &d0->base), 0);
 	CHECK_EQ(dp_add_port(dp, "p1", &d1->base), 1);
-	CHECK_EQ(dp_iface_add_addr(dp, 0, IP(10, 1, 0, 1), 24), 0);
-	CHECK_EQ(dp_iface_add_addr(dp, 1, IP(10, 2, 0, 1), 24), 0);
+	struct ip_prefix a0 = P4(10, 1, 0, 1, 24), a1 = P4(10, 2, 0, 1, 24);
+	CHECK_EQ(dp_iface_add_addr(dp, 0, &a0), 0);
+	CHECK_EQ(dp_iface_add_addr(dp, 1, &a1), 0);
 	struct control *ctl = control_create(dp, NULL);
 	CHECK(ctl != NULL);
 	CHECK_EQ(dp_assign_queues(dp), 0);
-	struct dp_ctx *w = dp->ctx[0];
+	struct dp_ctx *w = dp_worker_ctx(dp, 0);
+	const struct ip_addr none = {0};
 
-	/* Connected routes exist and cannot be removed or overridden. */
-	uint32_t gw = 1;
-	uint16_t iface = 9;
-	CHECK_EQ(control_get_route(ctl, IP(10, 2, 0, 0), 24, &gw, &iface), 0);
-	CHECK_EQ(gw, 0);
-	CHECK_EQ(iface, 1);
-	CHECK_EQ(control_del_route(ctl, IP(10, 2, 0, 0), 24), -EPERM);
+	/* Connected routes exist (owner connected, on-link on their interface) and cannot be
+	 * removed or overridden. */
+	CHECK(route_is(ctl, -1, P4(10, 2, 0, 0, 24), CONTROL_OWNER_CONNECTED, none, 1));
+	CHECK(route_is(ctl, CONTROL_OWNER_CONNECTED, P4(10, 1, 0, 0, 24), CONTROL_OWNER_CONNECTED,
+		       none, 0));
+	struct ip_prefix conn_p = P4(10, 2, 0, 0, 24);
+	CHECK_EQ(control_route_delete(ctl, CONTROL_OWNER_CONNECTED, &conn_p), -EPERM);
+	CHECK_EQ(control_route_delete(ctl, CONTROL_OWNER_API, &conn_p), -ENOENT);
+	CHECK_EQ(route_via(ctl, CONTROL_OWNER_API, conn_p, A4(10, 1, 0, 9), IFACE_ID_NONE), -EPERM);
+	CHECK(route_is(ctl, -1, conn_p, CONTROL_OWNER_CONNECTED, none, 1));
 	/* Route errors: host bits, unreachable gateway, missing route. */
-	CHECK_EQ(control_add_route(ctl, IP(10, 9, 0, 1), 16, IP(10, 2, 0, 2)), -EINVAL);
-	CHECK_EQ(control_add_route(ctl, IP(10, 9, 0, 0), 16, IP(172, 16, 0, 1)), -ENETUNREACH);
-	CHECK_EQ(control_del_route(ctl, IP(10, 8, 0, 0), 16), -ENOENT);
-	CHECK_EQ(control_add_route(ctl, IP(10, 9, 0, 0), 16, IP(10, 2, 0, 2)), 0);
-	CHECK_EQ(control_get_route(ctl, IP(10, 9, 0, 0), 16, &gw, &iface), 0);
-	CHECK_EQ(gw, IP(10, 2, 0, 2));
-	CHECK_EQ(iface, 1);
+	CHECK_EQ(
+	    route_via(ctl, CONTROL_OWNER_API, P4(10, 9, 0, 1, 16), A4(10, 2, 0, 2), IFACE_ID_NONE),
+	    -EINVAL);
+	CHECK_EQ(route_via(ctl, CONTROL_OWNER_API, P4(10, 9, 0, 0, 16), A4(172, 16, 0, 1),
+			   IFACE_ID_NONE),
+		 -ENETUNREACH);
+	struct ip_prefix p8 = P4(10, 8, 0, 0, 16), p9 = P4(10, 9, 0, 0, 16);
+	CHECK_EQ(control_route_delete(ctl, CONTROL_OWNER_API, &p8), -ENOENT);
+	CHECK_EQ(route_via(ctl, CONTROL_OWNER_API, p9, A4(10, 2, 0, 2), IFACE_ID_NONE), 0);
+	CHECK(route_is(ctl, -1, p9, CONTROL_OWNER_API, A4(10, 2, 0, 2), 1));
 
 	/* Six packets to an unresolved gateway: the worker hands them over, the control thread
 	 * sends one ARP request and holds the latest NEIGH_PENDING_MAX (4). */
@@ -142,7 +174,7 @@ int main(void)
 	CHECK_EQ(d1->n_tx, 6);
 
 	/* Deleting the route: no route any more (Destination Unreachable back to the sender). */
-	CHECK_EQ(control_del_route(ctl, IP(10, 9, 0, 0), 16), 0);
+	CHECK_EQ(control_route_delete(ctl, CONTROL_OWNER_API, &p9), 0);
 	b = datagram(d0->mac, IP(10, 9, 3, 4), 78);
 	dp_process_rx(w, 0, &b, 1);
 	dp_ctx_flush(w);
@@ -169,24 +201,34 @@ int main(void)
 	CHECK_EQ(k.drops[DP_DROP_ARP_UNRESOLVED], 4);
 
 	/* Bulk replacement: checked first, all or nothing; connected routes stay. */
-	struct control_route bulk[3] = {
-	    {.prefix = IP(10, 20, 0, 0), .len = 16, .gw = IP(10, 2, 0, 2)},
-	    {.prefix = IP(10, 21, 0, 0), .len = 16, .gw = IP(10, 1, 0, 9)},
-	    {.prefix = IP(10, 22, 0, 1), .len = 16, .gw = IP(10, 2, 0, 2)}, /* host bits */
+	struct control_path bulk_paths[3] = {
+	    {.gw = A4(10, 2, 0, 2), .iface = IFACE_ID_NONE},
+	    {.gw = A4(10, 1, 0, 9), .iface = IFACE_ID_NONE},
+	    {.gw = A4(10, 2, 0, 2), .iface = IFACE_ID_NONE},
 	};
-	CHECK_EQ(control_replace_routes(ctl, bulk, 3), -EINVAL);
-	CHECK_EQ(control_get_route(ctl, IP(10, 20, 0, 0), 16, &gw, &iface), -ENOENT);
-	CHECK_EQ(control_replace_routes(ctl, bulk, 2), 0);
-	CHECK_EQ(control_get_route(ctl, IP(10, 21, 0, 0), 16, &gw, &iface), 0);
-	CHECK_EQ(gw, IP(10, 1, 0, 9));
-	CHECK_EQ(iface, 0);
-	CHECK_EQ(control_get_route(ctl, IP(10, 1, 0, 0), 24, &gw, &iface), 0);
-	struct control_route conn = {.prefix = IP(10, 1, 0, 0), .len = 24, .gw = IP(10, 2, 0, 2)};
-	CHECK_EQ(control_replace_routes(ctl, &conn, 1), -EPERM);
+	struct control_route bulk[3] = {
+	    {.prefix = P4(10, 20, 0, 0, 16), .n_paths = 1, .paths = &bulk_paths[0]},
+	    {.prefix = P4(10, 21, 0, 0, 16), .n_paths = 1, .paths = &bulk_paths[1]},
+	    {.prefix = P4(10, 22, 0, 1, 16), .n_paths = 1, .paths = &bulk_paths[2]}, /* host bits */
+	};
+	struct control_route_info info;
+	size_t bad = 99;
+	CHECK_EQ(control_routes_replace(ctl, CONTROL_OWNER_API, bulk, 3, &bad), -EINVAL);
+	CHECK_EQ(bad, 2);
+	CHECK_EQ(control_get_route(ctl, -1, &bulk[0].prefix, &info), -ENOENT);
+	CHECK_EQ(control_routes_replace(ctl, CONTROL_OWNER_API, bulk, 2, &bad), 0);
+	CHECK(route_is(ctl, -1, bulk[1].prefix, CONTROL_OWNER_API, A4(10, 1, 0, 9), 0));
+	CHECK(route_is(ctl, -1, P4(10, 1, 0, 0, 24), CONTROL_OWNER_CONNECTED, none, 0));
+	struct control_path conn_path = {.gw = A4(10, 2, 0, 2), .iface = IFACE_ID_NONE};
+	struct control_route conn = {
+	    .prefix = P4(10, 1, 0, 0, 24), .n_paths = 1, .paths = &conn_path};
+	CHECK_EQ(control_routes_replace(ctl, CONTROL_OWNER_API, &conn, 1, &bad), -EPERM);
+	CHECK_EQ(bad, 0);
 	/* A neighbour set by hand is used at once. */
 	uint8_t nb_mac[6] = {0x0a, 0, 0, 0, 0, 0x42};
-	CHECK_EQ(control_set_neighbour(ctl, IP(10, 2, 0, 2), nb_mac), 0);
-	CHECK_EQ(control_set_neighbour(ctl, IP(172, 16, 0, 2), nb_mac), -ENETUNREACH);
+	struct ip_addr nb = A4(10, 2, 0, 2), far = A4(172, 16, 0, 2);
+	CHECK_EQ(control_set_neighbour(ctl, &nb, nb_mac), 0);
+	CHECK_EQ(control_set_neighbour(ctl, &far, nb_mac), -ENETUNREACH);
 	uint32_t before = d1->n_tx;
 	b = datagram(d0->mac, IP(10, 20, 1, 1), 5);
 	dp_process_rx(w, 0, &b, 1);
