@@ -815,6 +815,173 @@ static void test_tx_full(void)
 	CHECK_EQ(mempool_free_count(test_pool), mempool_size(test_pool));
 }
 
+/* A UDP datagram from 10.1.0.2 to dst with the given ports (the flow hash reads them). */
+static struct pkt_buf *make_udp(struct bed *t, uint32_t dst, uint16_t sport, uint16_t dport)
+{
+	struct pkt_buf *b =
+	    make_ipv4(t->dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), dst, 64, 17, 16, 5);
+	uint8_t *udp = b->data + 34;
+	udp[0] = (uint8_t)(sport >> 8), udp[1] = (uint8_t)sport;
+	udp[2] = (uint8_t)(dport >> 8), udp[3] = (uint8_t)dport;
+	return b;
+}
+
+/* Routes of every next-hop kind but gateway and connected, through dp_process_rx. */
+static void test_nexthop_kinds(void)
+{
+	struct bed t;
+	bed_init(&t, 2);
+	const uint8_t *rm = t.dev[0]->mac;
+	struct nexthop_key k = {.family = AF_INET, .iface = IFACE_ID_NONE};
+	k.kind = NEXTHOP_BLACKHOLE;
+	add_route_key(&t, IP(10, 40, 0, 0), 16, &k);
+	k.kind = NEXTHOP_UNREACHABLE;
+	add_route_key(&t, IP(10, 41, 0, 0), 16, &k);
+	k.kind = NEXTHOP_PUNT;
+	add_route_key(&t, IP(10, 43, 0, 0), 16, &k);
+	k.kind = NEXTHOP_LOCAL, k.iface = 1;
+	add_route_key(&t, IP(10, 42, 0, 0), 16, &k);
+	struct dp_ctl_msg msg;
+
+	/* Blackhole: counted, nothing sent, nothing for the control thread. */
+	rx1(&t, 0, make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 40, 1, 1), 64, 17, 10, 5));
+	CHECK_EQ(drops(&t, 0, DP_DROP_BLACKHOLE), 1);
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(t.dev[i]->n_tx, 0);
+	CHECK(!dp_ctl_pop(t.dp, 0, &msg));
+
+	/* Unreachable: dropped and answered, Destination Unreachable code 1 (host). */
+	rx1(&t, 0, make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 41, 1, 1), 64, 17, 10, 5));
+	CHECK_EQ(drops(&t, 0, DP_DROP_UNREACHABLE), 1);
+	CHECK_EQ(t.dev[1]->n_tx, 0);
+	CHECK_EQ(t.dev[0]->n_tx, 1);
+	if (t.dev[0]->n_tx == 1) {
+		uint8_t *f = t.dev[0]->tx[0]->data;
+		uint32_t src, dst;
+		memcpy(&src, f + 26, 4), memcpy(&dst, f + 30, 4);
+		CHECK(memcmp(f, host_a_mac, 6) == 0);
+		CHECK_EQ(f[14 + 9], 1);
+		CHECK_EQ(f[34], 3);
+		CHECK_EQ(f[35], 1);
+		CHECK_EQ(ntohl(src), IP(10, 1, 0, 1));
+		CHECK_EQ(ntohl(dst), IP(10, 1, 0, 2));
+		CHECK(ref_csum_ok(f + 14, 20));
+		CHECK(ref_csum_ok(f + 34, 8 + 30));
+	}
+	fake_dev_clear(t.dev[0]);
+
+	/* Local: an echo request to an address of the route is answered from that address. */
+	rx1(&t, 0, make_echo(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 42, 0, 5), 64));
+	CHECK_EQ(t.dev[0]->n_tx, 1);
+	CHECK_EQ(t.dev[1]->n_tx, 0);
+	if (t.dev[0]->n_tx == 1) {
+		uint8_t *f = t.dev[0]->tx[0]->data;
+		uint32_t src, dst;
+		memcpy(&src, f + 26, 4), memcpy(&dst, f + 30, 4);
+		CHECK(memcmp(f, host_a_mac, 6) == 0);
+		CHECK_EQ(f[34], 0); /* echo reply */
+		CHECK_EQ(f[38], 0xbe);
+		CHECK_EQ(ntohl(src), IP(10, 42, 0, 5));
+		CHECK_EQ(ntohl(dst), IP(10, 1, 0, 2));
+		CHECK(ref_csum_ok(f + 14, 20));
+		CHECK(ref_csum_ok(f + 34, 40));
+	}
+	fake_dev_clear(t.dev[0]);
+
+	/* Punt: handed to the control thread unchanged, with where it came from. */
+	rx1(&t, 0, make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 43, 1, 1), 64, 17, 10, 5));
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(t.dev[i]->n_tx, 0);
+	CHECK(dp_ctl_pop(t.dp, 0, &msg));
+	CHECK_EQ(msg.type, DP_CTL_PUNT);
+	CHECK_EQ(msg.in_port, 0);
+	CHECK_EQ(msg.iface, 0);
+	CHECK(msg.buf != NULL);
+	if (msg.buf) {
+		CHECK_EQ(msg.buf->data[14 + 8], 64); /* unchanged: TTL not decremented */
+		pkt_buf_free(msg.buf);
+	}
+	CHECK(!dp_ctl_pop(t.dp, 0, &msg));
+	CHECK_EQ(drops(&t, 0, DP_DROP_NO_HOST), 0);
+	bed_free(&t);
+}
+
+/*
+ * ECMP: many flows (different UDP ports) over groups of 2 and 4 gateways leave by every member
+ * in roughly even shares, and one flow always takes the same member.
+ */
+static void test_ecmp(unsigned seed)
+{
+	static const uint8_t gw_mac[4][6] = {{0x0a, 0, 0, 0, 1, 1},
+					     {0x0a, 0, 0, 0, 1, 2},
+					     {0x0a, 0, 0, 0, 1, 3},
+					     {0x0a, 0, 0, 0, 1, 4}};
+	static const uint32_t gw[4] = {IP(10, 1, 0, 11), IP(10, 2, 0, 11), IP(10, 1, 0, 12),
+				       IP(10, 2, 0, 12)};
+	srand(seed);
+	for (unsigned n = 2; n <= 4; n += 2) {
+		struct bed t;
+		bed_init(&t, 2);
+		uint32_t members[4];
+		for (unsigned i = 0; i < n; i++) {
+			iface_id_t oif = (gw[i] >> 16 & 0xff) == 1 ? 0 : 1;
+			struct nexthop_key k = {.kind = NEXTHOP_GATEWAY,
+						.family = AF_INET,
+						.iface = oif,
+						.gw = ip_addr_v4(gw[i])};
+			CHECK_EQ(nexthop_add(t.nht, &k, &members[i]), 0);
+			set_neigh(&t, oif, gw[i], gw_mac[i]);
+		}
+		uint32_t g;
+		CHECK_EQ(nexthop_add_group(t.nht, members, n, &g), 0);
+		CHECK_EQ(lpm4_add(t.lpm, IP(10, 50, 0, 0), 16, g), 0);
+		nexthop_put(t.nht, g);
+		for (unsigned i = 0; i < n; i++)
+			nexthop_put(t.nht, members[i]);
+		/* 1024 flows in batches of 32, each to a fresh source/destination port pair. */
+		unsigned count[4] = {0}, n_flows = 1024, sent = 0;
+		uint16_t sports[32], dports[32];
+		for (unsigned f = 0; f < n_flows; f += 32) {
+			struct pkt_buf *b[32];
+			for (unsigned i = 0; i < 32; i++) {
+				sports[i] = (uint16_t)rand(), dports[i] = (uint16_t)rand();
+				b[i] = make_udp(&t, IP(10, 50, 1, 1), sports[i], dports[i]);
+			}
+			dp_process_rx(t.ctx, 0, b, 32);
+			dp_ctx_flush(t.ctx);
+			sent += 32;
+		}
+		/* Which member each frame left by: its destination MAC. */
+		for (int p = 0; p < 2; p++)
+			for (uint32_t i = 0; i < t.dev[p]->n_tx; i++)
+				for (unsigned m = 0; m < n; m++)
+					if (memcmp(t.dev[p]->tx[i]->data, gw_mac[m], 6) == 0) {
+						count[m]++;
+						CHECK_EQ(p, (gw[m] >> 16 & 0xff) == 1 ? 0 : 1);
+					}
+		unsigned total = 0;
+		for (unsigned m = 0; m < n; m++) {
+			total += count[m];
+			printf("ecmp over %u: member %u took %u of %u flows\n", n, m, count[m],
+			       n_flows);
+			/* Even would be n_flows / n; allow half of it either way. */
+			CHECK(count[m] >= n_flows / n / 2 && count[m] <= n_flows / n * 3 / 2);
+		}
+		CHECK_EQ(total, sent);
+		/* One flow, sent 20 times in batches and alone: always the same member. */
+		fake_dev_clear(t.dev[0]);
+		fake_dev_clear(t.dev[1]);
+		for (int rep = 0; rep < 20; rep++)
+			rx1(&t, 0, make_udp(&t, IP(10, 50, 1, 1), 4242, 53));
+		uint32_t on0 = t.dev[0]->n_tx, on1 = t.dev[1]->n_tx;
+		CHECK(on0 + on1 == 20 && (on0 == 0 || on1 == 0));
+		struct fake_dev *d = on0 ? t.dev[0] : t.dev[1];
+		for (uint32_t i = 1; i < d->n_tx; i++)
+			CHECK(memcmp(d->tx[i]->data, d->tx[0]->data, 6) == 0);
+		bed_free(&t);
+	}
+}
+
 int main(void)
 {
 	unsigned seed = (unsigned)time(NULL);
@@ -838,6 +1005,8 @@ int main(void)
 	test_arp_and_resolution();
 	test_bridge();
 	test_tx_full();
+	test_nexthop_kinds();
+	test_ecmp(seed);
 	CHECK_EQ(mempool_free_count(test_pool), mempool_size(test_pool));
 	mempool_free(test_pool);
 	return check_report("test_dataplane");
