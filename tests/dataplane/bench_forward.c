@@ -91,7 +91,7 @@ static struct control_route *load_table(const char *path, size_t *n_out)
 			r = bigger;
 			cap *= 2;
 		}
-		r[n++] = (struct control_route){.prefix = prefix, .len = len};
+		r[n++] = (struct control_route){.prefix = ip_prefix_v4(prefix, len)};
 	}
 	int close_rc = xz ? pclose(f) : fclose(f);
 	if (close_rc != 0 || n == 0) {
@@ -114,8 +114,9 @@ static int write_pcap(const char *path, const uint8_t dst_mac[6], const struct c
 	srand(seed);
 	for (int i = 0; i < BENCH_FRAMES; i++) {
 		const struct control_route *rt = &r[(size_t)rand() % n_routes];
-		uint32_t host = rt->len == 32 ? 0 : ((uint32_t)rand() & (UINT32_MAX >> rt->len));
-		uint32_t dst = rt->prefix | host;
+		uint8_t len = rt->prefix.len;
+		uint32_t host = len == 32 ? 0 : ((uint32_t)rand() & (UINT32_MAX >> len));
+		uint32_t dst = rt->prefix.addr.v4 | host;
 		uint8_t fr[BENCH_FRAME_LEN] = {0};
 		memcpy(fr, dst_mac, 6);
 		uint8_t src_mac[6] = {0x02, 0, 0, 0, 0x10, 0x01};
@@ -189,7 +190,8 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
  */
 static int refresh_gateway(struct control *ctl)
 {
-	return control_set_neighbour(ctl, GW_IP, GW_MAC);
+	struct ip_addr gw = ip_addr_v4(GW_IP);
+	return control_set_neighbour(ctl, &gw, GW_MAC);
 }
 
 static void print_sample(struct dataplane *dp)
@@ -296,11 +298,16 @@ int main(int argc, char **argv)
 	/* Routes whose prefix is the connected subnet of p0 or p1 would be refused: the capture
 	 * avoids them too, since they route back to a connected port, but the table may hold
 	 * them. Everything else goes via the one gateway. */
+	static const struct control_path gw_path = {.gw = {.family = AF_INET, .v4 = GW_IP},
+						    .iface = IFACE_ID_NONE};
+	const struct ip_prefix conn0 = ip_prefix_v4(P0_IP & ~3u, 30),
+			       conn1 = ip_prefix_v4(P1_IP & ~3u, 30);
 	size_t kept = 0;
 	for (size_t i = 0; i < n_routes; i++) {
-		routes[i].gw = GW_IP;
-		if (!(routes[i].len == 30 && routes[i].prefix == 0x64400000u) &&
-		    !(routes[i].len == 30 && routes[i].prefix == 0xc6120000u))
+		routes[i].n_paths = 1;
+		routes[i].paths = &gw_path;
+		if (!ip_prefix_equal(&routes[i].prefix, &conn0) &&
+		    !ip_prefix_equal(&routes[i].prefix, &conn1))
 			routes[kept++] = routes[i];
 	}
 
@@ -318,15 +325,20 @@ int main(int argc, char **argv)
 		goto out_devs;
 	}
 	dp = dataplane_create((uint16_t)n_workers);
+	const struct ip_prefix a0 = ip_prefix_v4(P0_IP, 30), a1 = ip_prefix_v4(P1_IP, 30);
 	if (!dp || dp_add_port(dp, "p0", p0) != 0 || dp_add_port(dp, "p1", p1) != 1 ||
-	    dp_iface_add_addr(dp, 0, P0_IP, 30) != 0 || dp_iface_add_addr(dp, 1, P1_IP, 30) != 0)
+	    dp_iface_add_addr(dp, dp_port_iface(dp, 0), &a0) != 0 ||
+	    dp_iface_add_addr(dp, dp_port_iface(dp, 1), &a1) != 0)
 		goto out_dp;
-	dp->idle_sleep_us = 0;
+	struct dp_params params;
+	dp_get_params(dp, &params);
+	params.idle_sleep_us = 0;
+	dp_set_params(dp, &params);
 	ctl = control_create(dp, &(struct control_config){.max_routes_nexthops = 64});
 	if (!ctl)
 		goto out_dp;
 	uint64_t t0 = now_ns();
-	int err = control_replace_routes(ctl, routes, kept);
+	int err = control_routes_replace(ctl, CONTROL_OWNER_CONFIG, routes, kept, NULL);
 	if (err) {
 		fprintf(stderr, "bench_forward: loading the table: %s\n", strerror(-err));
 		goto out_dp;

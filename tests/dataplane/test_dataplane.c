@@ -13,13 +13,17 @@
 
 #include "check.h"
 #include "dataplane.h"
+#include "dp_internal.h" /* white-box: the ctx, the ports, the parameters */
 #include "fake_dev.h"
 #include "lpm4.h"
+#include "mac_table.h"
 #include "memory.h"
 #include "neigh.h"
 #include "nexthop.h"
+#include "pkt.h"
 
-#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+#define IP(a, b, c, d)	    ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+#define P4(a, b, c, d, len) ip_prefix_v4(IP(a, b, c, d), len)
 
 /* ---- independent reference: RFC 1071 section 1, the sum written out plainly ---- */
 static uint16_t ref_csum(const uint8_t *p, size_t len)
@@ -129,18 +133,30 @@ static void free_held_pkt(void *ctx, void *pkt)
 }
 
 /* What the control thread does on an ARP reply: ip is at mac behind iface. */
-static void set_neigh(struct bed *t, uint16_t iface, uint32_t ip, const uint8_t *mac)
+static void set_neigh(struct bed *t, iface_id_t iface, uint32_t ip, const uint8_t *mac)
 {
 	unsigned n_released = 0;
-	CHECK_EQ(neigh_update(t->neigh, ip, mac, iface, 0, NULL, 0, &n_released), 0);
+	struct ip_addr a = ip_addr_v4(ip);
+	CHECK_EQ(neigh_update(t->neigh, iface, &a, mac, 0, NULL, 0, &n_released), 0);
 }
 
-static void add_route(struct bed *t, uint32_t prefix, uint8_t len, uint32_t gw, uint16_t iface)
+/* prefix/len -> the next hop key (the table's reference passes to the route). */
+static void add_route_key(struct bed *t, uint32_t prefix, uint8_t len, const struct nexthop_key *k)
 {
 	uint32_t nh;
-	CHECK_EQ(nexthop_add(t->nht, gw, iface, &nh), 0);
+	CHECK_EQ(nexthop_add(t->nht, k, &nh), 0);
 	CHECK_EQ(lpm4_add(t->lpm, prefix, len, nh), 0);
 	nexthop_put(t->nht, nh);
+}
+
+/* prefix/len via gateway gw on iface, or (gw 0) connected on iface. */
+static void add_route(struct bed *t, uint32_t prefix, uint8_t len, uint32_t gw, iface_id_t iface)
+{
+	struct nexthop_key k = {.kind = gw ? NEXTHOP_GATEWAY : NEXTHOP_CONNECTED,
+				.family = AF_INET,
+				.iface = iface,
+				.gw = gw ? ip_addr_v4(gw) : (struct ip_addr){0}};
+	add_route_key(t, prefix, len, &k);
 }
 
 /*
@@ -159,20 +175,22 @@ static void bed_init(struct bed *t, int n_bridge_ports)
 		snprintf(name, sizeof(name), "p%u", i);
 		CHECK_EQ(dp_add_port(t->dp, name, &t->dev[i]->base), i);
 	}
-	uint16_t members[3] = {2, 3, 4};
+	port_id_t members[3] = {2, 3, 4};
 	t->br = dp_add_bridge(t->dp, "br0", members, (uint16_t)n_bridge_ports);
 	CHECK(t->br >= 0);
-	CHECK_EQ(dp_iface_add_addr(t->dp, 0, IP(10, 1, 0, 1), 24), 0);
-	CHECK_EQ(dp_iface_add_addr(t->dp, 1, IP(10, 2, 0, 1), 24), 0);
-	CHECK_EQ(dp_iface_add_addr(t->dp, (uint16_t)t->br, IP(10, 3, 0, 1), 24), 0);
-	t->nht = nexthop_table_create(64);
+	struct ip_prefix a0 = P4(10, 1, 0, 1, 24), a1 = P4(10, 2, 0, 1, 24),
+			 a3 = P4(10, 3, 0, 1, 24);
+	CHECK_EQ(dp_iface_add_addr(t->dp, dp_port_iface(t->dp, 0), &a0), 0);
+	CHECK_EQ(dp_iface_add_addr(t->dp, dp_port_iface(t->dp, 1), &a1), 0);
+	CHECK_EQ(dp_iface_add_addr(t->dp, (iface_id_t)t->br, &a3), 0);
+	t->nht = nexthop_table_create(64, 16);
 	t->lpm = lpm4_create(t->nht);
 	t->neigh =
 	    neigh_table_create(&(struct neigh_config){.capacity = 64, .free_pkt = free_held_pkt});
 	t->mac = mac_table_create(&(struct mac_table_config){.capacity = 64});
 	add_route(t, IP(10, 1, 0, 0), 24, 0, 0);
 	add_route(t, IP(10, 2, 0, 0), 24, 0, 1);
-	add_route(t, IP(10, 3, 0, 0), 24, 0, (uint16_t)t->br);
+	add_route(t, IP(10, 3, 0, 0), 24, 0, (iface_id_t)t->br);
 	add_route(t, IP(10, 9, 0, 0), 16, IP(10, 2, 0, 2), 1);
 	struct dp_tables tables = {.lpm = t->lpm, .nht = t->nht, .neigh = t->neigh, .mac = t->mac};
 	dp_set_tables(t->dp, &tables);
@@ -398,13 +416,15 @@ static void test_neighbour_change(void)
 	if (t.dev[1]->n_tx == 21)
 		CHECK(memcmp(t.dev[1]->tx[20]->data, host_c_mac, 6) == 0);
 	/* The gateway is deleted: the next packet goes to the control thread to resolve. */
-	CHECK_EQ(neigh_delete(t.neigh, IP(10, 2, 0, 2)), 0);
+	struct ip_addr gw = ip_addr_v4(IP(10, 2, 0, 2));
+	CHECK_EQ(neigh_delete(t.neigh, 1, &gw), 0);
 	rx1(&t, 0, make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 9, 1, 1), 64, 17, 10, 5));
 	CHECK_EQ(t.dev[1]->n_tx, 21);
 	struct dp_ctl_msg msg;
 	CHECK(dp_ctl_pop(t.dp, 0, &msg));
 	CHECK_EQ(msg.type, DP_CTL_RESOLVE);
-	CHECK_EQ(msg.ip, IP(10, 2, 0, 2));
+	CHECK(ip_addr_equal(&msg.ip, &gw));
+	CHECK_EQ(msg.iface, 1);
 	if (msg.buf)
 		pkt_buf_free(msg.buf);
 	bed_free(&t);
@@ -583,9 +603,9 @@ static void test_icmp_rate_limit(void)
 	struct bed t;
 	bed_init(&t, 2);
 	const uint8_t *rm = t.dev[0]->mac;
-	t.dp->icmp_rate_per_s = 1;
+	t.dp->params.icmp_rate_per_s = 1;
 	/* Configured after the ctx exists, as ixyd does: the bucket starts with this burst. */
-	t.dp->icmp_burst = 7;
+	t.dp->params.icmp_burst = 7;
 	struct pkt_buf *many[20];
 	uint64_t t0 = coarse_ns();
 	for (int round = 0; round < 200 / 20; round++) {
@@ -597,8 +617,8 @@ static void test_icmp_rate_limit(void)
 	}
 	uint64_t refilled_max = (coarse_ns() - t0) / 1000000000ull;
 	printf("rate limit: %u errors for 200 expired packets (burst %u, %llu s elapsed)\n",
-	       t.dev[0]->n_tx, t.dp->icmp_burst, (unsigned long long)refilled_max);
-	uint32_t n = t.dev[0]->n_tx, burst = t.dp->icmp_burst;
+	       t.dev[0]->n_tx, t.dp->params.icmp_burst, (unsigned long long)refilled_max);
+	uint32_t n = t.dev[0]->n_tx, burst = t.dp->params.icmp_burst;
 	if (refilled_max == 0)
 		CHECK_EQ(n, burst);
 	else
@@ -630,7 +650,9 @@ static void test_arp_and_resolution(void)
 	struct dp_ctl_msg msg;
 	CHECK(dp_ctl_pop(t.dp, 0, &msg));
 	CHECK_EQ(msg.type, DP_CTL_LEARN);
-	CHECK_EQ(msg.ip, IP(10, 1, 0, 7));
+	CHECK(msg.ip.family == AF_INET && msg.ip.v4 == IP(10, 1, 0, 7));
+	CHECK_EQ(msg.iface, 0);
+	CHECK_EQ(msg.in_port, 0);
 	CHECK(msg.flags & DP_CTL_F_TARGET_US);
 	CHECK(memcmp(msg.mac, host_c_mac, 6) == 0);
 	/* A request whose frame source differs from its ar$sha: the reply goes to ar$sha (RFC
@@ -666,7 +688,7 @@ static void test_arp_and_resolution(void)
 	CHECK_EQ(t.dev[1]->n_tx, 0);
 	CHECK(dp_ctl_pop(t.dp, 0, &msg));
 	CHECK_EQ(msg.type, DP_CTL_RESOLVE);
-	CHECK_EQ(msg.ip, IP(10, 2, 0, 3));
+	CHECK(msg.ip.family == AF_INET && msg.ip.v4 == IP(10, 2, 0, 3));
 	CHECK_EQ(msg.iface, 1);
 	CHECK(msg.buf != NULL);
 	/* What the control thread does with it once resolved: rewrite and send on its ctx. */
@@ -681,8 +703,9 @@ static void test_arp_and_resolution(void)
 	}
 	/* ARP request from the control thread: broadcast who-has from our subnet address. */
 	struct dp_ctx *cc = dp_control_ctx(t.dp);
-	CHECK_EQ(dp_send_arp_request(cc, 1, IP(10, 2, 0, 3)), 0);
-	CHECK_EQ(dp_send_arp_request(cc, 1, IP(10, 7, 0, 3)), -EADDRNOTAVAIL);
+	struct ip_addr ask = ip_addr_v4(IP(10, 2, 0, 3)), off = ip_addr_v4(IP(10, 7, 0, 3));
+	CHECK_EQ(dp_send_solicit(cc, 1, &ask), 0);
+	CHECK_EQ(dp_send_solicit(cc, 1, &off), -EADDRNOTAVAIL);
 	dp_ctx_flush(cc);
 	CHECK_EQ(t.dev[1]->n_tx, 2);
 	if (t.dev[1]->n_tx == 2) {
@@ -727,7 +750,7 @@ static void test_bridge(void)
 	if (pc->n_tx == 2) {
 		uint8_t *f = pc->tx[1]->data;
 		CHECK_EQ(f[21], 2);
-		CHECK(memcmp(f + 22, t.dp->ifaces[t.br].mac, 6) == 0);
+		CHECK(memcmp(f + 22, dp_iface(t.dp, (iface_id_t)t.br)->mac, 6) == 0);
 	}
 	/* A broadcast the bridge floods and L3 does not want (an ARP for another host, an IPv4
 	 * broadcast, a non-IP frame): delivered to the other ports, so no drop. */
@@ -748,7 +771,7 @@ static void test_bridge(void)
 	CHECK_EQ(pa->n_tx, 5);
 	CHECK_EQ(drops(&t, 2, DP_DROP_NOT_FOR_US), 1);
 	/* Routed into the bridge: 10.3.0.2 resolved to A's MAC, sent only on A's port. */
-	set_neigh(&t, (uint16_t)t.br, IP(10, 3, 0, 2), host_a_mac);
+	set_neigh(&t, (iface_id_t)t.br, IP(10, 3, 0, 2), host_a_mac);
 	/* C moved to port 2 with that last frame; teach it back on port 4. */
 	rx1(&t, 4,
 	    make_ipv4(host_a_mac, host_c_mac, IP(10, 3, 0, 4), IP(10, 3, 0, 2), 64, 17, 10, 5));
@@ -760,7 +783,7 @@ static void test_bridge(void)
 	CHECK_EQ(pc->n_tx, c_before);
 	if (pa->n_tx == a_before + 1) {
 		uint8_t *f = pa->tx[a_before]->data;
-		CHECK(memcmp(f + 6, t.dp->ifaces[t.br].mac, 6) == 0);
+		CHECK(memcmp(f + 6, dp_iface(t.dp, (iface_id_t)t.br)->mac, 6) == 0);
 		CHECK_EQ(f[14 + 8], 63);
 	}
 	bed_free(&t);
@@ -792,6 +815,173 @@ static void test_tx_full(void)
 	CHECK_EQ(mempool_free_count(test_pool), mempool_size(test_pool));
 }
 
+/* A UDP datagram from 10.1.0.2 to dst with the given ports (the flow hash reads them). */
+static struct pkt_buf *make_udp(struct bed *t, uint32_t dst, uint16_t sport, uint16_t dport)
+{
+	struct pkt_buf *b =
+	    make_ipv4(t->dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), dst, 64, 17, 16, 5);
+	uint8_t *udp = b->data + 34;
+	udp[0] = (uint8_t)(sport >> 8), udp[1] = (uint8_t)sport;
+	udp[2] = (uint8_t)(dport >> 8), udp[3] = (uint8_t)dport;
+	return b;
+}
+
+/* Routes of every next-hop kind but gateway and connected, through dp_process_rx. */
+static void test_nexthop_kinds(void)
+{
+	struct bed t;
+	bed_init(&t, 2);
+	const uint8_t *rm = t.dev[0]->mac;
+	struct nexthop_key k = {.family = AF_INET, .iface = IFACE_ID_NONE};
+	k.kind = NEXTHOP_BLACKHOLE;
+	add_route_key(&t, IP(10, 40, 0, 0), 16, &k);
+	k.kind = NEXTHOP_UNREACHABLE;
+	add_route_key(&t, IP(10, 41, 0, 0), 16, &k);
+	k.kind = NEXTHOP_PUNT;
+	add_route_key(&t, IP(10, 43, 0, 0), 16, &k);
+	k.kind = NEXTHOP_LOCAL, k.iface = 1;
+	add_route_key(&t, IP(10, 42, 0, 0), 16, &k);
+	struct dp_ctl_msg msg;
+
+	/* Blackhole: counted, nothing sent, nothing for the control thread. */
+	rx1(&t, 0, make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 40, 1, 1), 64, 17, 10, 5));
+	CHECK_EQ(drops(&t, 0, DP_DROP_BLACKHOLE), 1);
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(t.dev[i]->n_tx, 0);
+	CHECK(!dp_ctl_pop(t.dp, 0, &msg));
+
+	/* Unreachable: dropped and answered, Destination Unreachable code 1 (host). */
+	rx1(&t, 0, make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 41, 1, 1), 64, 17, 10, 5));
+	CHECK_EQ(drops(&t, 0, DP_DROP_UNREACHABLE), 1);
+	CHECK_EQ(t.dev[1]->n_tx, 0);
+	CHECK_EQ(t.dev[0]->n_tx, 1);
+	if (t.dev[0]->n_tx == 1) {
+		uint8_t *f = t.dev[0]->tx[0]->data;
+		uint32_t src, dst;
+		memcpy(&src, f + 26, 4), memcpy(&dst, f + 30, 4);
+		CHECK(memcmp(f, host_a_mac, 6) == 0);
+		CHECK_EQ(f[14 + 9], 1);
+		CHECK_EQ(f[34], 3);
+		CHECK_EQ(f[35], 1);
+		CHECK_EQ(ntohl(src), IP(10, 1, 0, 1));
+		CHECK_EQ(ntohl(dst), IP(10, 1, 0, 2));
+		CHECK(ref_csum_ok(f + 14, 20));
+		CHECK(ref_csum_ok(f + 34, 8 + 30));
+	}
+	fake_dev_clear(t.dev[0]);
+
+	/* Local: an echo request to an address of the route is answered from that address. */
+	rx1(&t, 0, make_echo(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 42, 0, 5), 64));
+	CHECK_EQ(t.dev[0]->n_tx, 1);
+	CHECK_EQ(t.dev[1]->n_tx, 0);
+	if (t.dev[0]->n_tx == 1) {
+		uint8_t *f = t.dev[0]->tx[0]->data;
+		uint32_t src, dst;
+		memcpy(&src, f + 26, 4), memcpy(&dst, f + 30, 4);
+		CHECK(memcmp(f, host_a_mac, 6) == 0);
+		CHECK_EQ(f[34], 0); /* echo reply */
+		CHECK_EQ(f[38], 0xbe);
+		CHECK_EQ(ntohl(src), IP(10, 42, 0, 5));
+		CHECK_EQ(ntohl(dst), IP(10, 1, 0, 2));
+		CHECK(ref_csum_ok(f + 14, 20));
+		CHECK(ref_csum_ok(f + 34, 40));
+	}
+	fake_dev_clear(t.dev[0]);
+
+	/* Punt: handed to the control thread unchanged, with where it came from. */
+	rx1(&t, 0, make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 43, 1, 1), 64, 17, 10, 5));
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(t.dev[i]->n_tx, 0);
+	CHECK(dp_ctl_pop(t.dp, 0, &msg));
+	CHECK_EQ(msg.type, DP_CTL_PUNT);
+	CHECK_EQ(msg.in_port, 0);
+	CHECK_EQ(msg.iface, 0);
+	CHECK(msg.buf != NULL);
+	if (msg.buf) {
+		CHECK_EQ(msg.buf->data[14 + 8], 64); /* unchanged: TTL not decremented */
+		pkt_buf_free(msg.buf);
+	}
+	CHECK(!dp_ctl_pop(t.dp, 0, &msg));
+	CHECK_EQ(drops(&t, 0, DP_DROP_NO_HOST), 0);
+	bed_free(&t);
+}
+
+/*
+ * ECMP: many flows (different UDP ports) over groups of 2 and 4 gateways leave by every member
+ * in roughly even shares, and one flow always takes the same member.
+ */
+static void test_ecmp(unsigned seed)
+{
+	static const uint8_t gw_mac[4][6] = {{0x0a, 0, 0, 0, 1, 1},
+					     {0x0a, 0, 0, 0, 1, 2},
+					     {0x0a, 0, 0, 0, 1, 3},
+					     {0x0a, 0, 0, 0, 1, 4}};
+	static const uint32_t gw[4] = {IP(10, 1, 0, 11), IP(10, 2, 0, 11), IP(10, 1, 0, 12),
+				       IP(10, 2, 0, 12)};
+	srand(seed);
+	for (unsigned n = 2; n <= 4; n += 2) {
+		struct bed t;
+		bed_init(&t, 2);
+		uint32_t members[4];
+		for (unsigned i = 0; i < n; i++) {
+			iface_id_t oif = (gw[i] >> 16 & 0xff) == 1 ? 0 : 1;
+			struct nexthop_key k = {.kind = NEXTHOP_GATEWAY,
+						.family = AF_INET,
+						.iface = oif,
+						.gw = ip_addr_v4(gw[i])};
+			CHECK_EQ(nexthop_add(t.nht, &k, &members[i]), 0);
+			set_neigh(&t, oif, gw[i], gw_mac[i]);
+		}
+		uint32_t g;
+		CHECK_EQ(nexthop_add_group(t.nht, members, n, &g), 0);
+		CHECK_EQ(lpm4_add(t.lpm, IP(10, 50, 0, 0), 16, g), 0);
+		nexthop_put(t.nht, g);
+		for (unsigned i = 0; i < n; i++)
+			nexthop_put(t.nht, members[i]);
+		/* 1024 flows in batches of 32, each to a fresh source/destination port pair. */
+		unsigned count[4] = {0}, n_flows = 1024, sent = 0;
+		uint16_t sports[32], dports[32];
+		for (unsigned f = 0; f < n_flows; f += 32) {
+			struct pkt_buf *b[32];
+			for (unsigned i = 0; i < 32; i++) {
+				sports[i] = (uint16_t)rand(), dports[i] = (uint16_t)rand();
+				b[i] = make_udp(&t, IP(10, 50, 1, 1), sports[i], dports[i]);
+			}
+			dp_process_rx(t.ctx, 0, b, 32);
+			dp_ctx_flush(t.ctx);
+			sent += 32;
+		}
+		/* Which member each frame left by: its destination MAC. */
+		for (int p = 0; p < 2; p++)
+			for (uint32_t i = 0; i < t.dev[p]->n_tx; i++)
+				for (unsigned m = 0; m < n; m++)
+					if (memcmp(t.dev[p]->tx[i]->data, gw_mac[m], 6) == 0) {
+						count[m]++;
+						CHECK_EQ(p, (gw[m] >> 16 & 0xff) == 1 ? 0 : 1);
+					}
+		unsigned total = 0;
+		for (unsigned m = 0; m < n; m++) {
+			total += count[m];
+			printf("ecmp over %u: member %u took %u of %u flows\n", n, m, count[m],
+			       n_flows);
+			/* Even would be n_flows / n; allow half of it either way. */
+			CHECK(count[m] >= n_flows / n / 2 && count[m] <= n_flows / n * 3 / 2);
+		}
+		CHECK_EQ(total, sent);
+		/* One flow, sent 20 times in batches and alone: always the same member. */
+		fake_dev_clear(t.dev[0]);
+		fake_dev_clear(t.dev[1]);
+		for (int rep = 0; rep < 20; rep++)
+			rx1(&t, 0, make_udp(&t, IP(10, 50, 1, 1), 4242, 53));
+		uint32_t on0 = t.dev[0]->n_tx, on1 = t.dev[1]->n_tx;
+		CHECK(on0 + on1 == 20 && (on0 == 0 || on1 == 0));
+		struct fake_dev *d = on0 ? t.dev[0] : t.dev[1];
+		for (uint32_t i = 1; i < d->n_tx; i++)
+			CHECK(memcmp(d->tx[i]->data, d->tx[0]->data, 6) == 0);
+		bed_free(&t);
+	}
+}
+
 int main(void)
 {
 	unsigned seed = (unsigned)time(NULL);
@@ -815,6 +1005,8 @@ int main(void)
 	test_arp_and_resolution();
 	test_bridge();
 	test_tx_full();
+	test_nexthop_kinds();
+	test_ecmp(seed);
 	CHECK_EQ(mempool_free_count(test_pool), mempool_size(test_pool));
 	mempool_free(test_pool);
 	return check_report("test_dataplane");
