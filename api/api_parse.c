@@ -451,10 +451,14 @@ static int json_route(json_t *o, size_t i, const struct iface_table *ift, struct
 		r->kind = (uint8_t)kind;
 	}
 	bool unicast = r->kind == CONTROL_ROUTE_UNICAST;
-	if (!p && !via && !nhs && !dev && unicast) /* worded as the scanner words it */
+	/* Missing keys first, then values, in the scanner's order (scan_route()), so the two
+	 * parsers word every error alike. */
+	if (!p && !via && !nhs && !dev && unicast)
 		return set_err(e, i, "routes[%zu]: \"prefix\" and \"via\" are required", i);
 	if (!p)
 		return set_err(e, i, "routes[%zu]: \"prefix\" is required", i);
+	if (unicast && !via && !dev && !nhs)
+		return set_err(e, i, "routes[%zu]: \"via\" is required", i);
 	if (!json_is_string(p))
 		return set_err(e, i, "routes[%zu].prefix: must be a string \"address/length\"", i);
 	int err = prefix_from_string(json_string_value(p), json_string_length(p), i, r, e);

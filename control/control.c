@@ -208,8 +208,6 @@ int control_check_route(struct control *ctl, uint8_t owner, const struct control
 		return -EINVAL;
 	if (iface_table_is_connected_subnet(ctl->ifaces, &r->prefix))
 		return -EPERM; /* a connected subnet stays as the addresses say */
-	if (kind == CONTROL_ROUTE_LOCAL && iface_table_count(ctl->ifaces) == 0)
-		return -ENODEV; /* a local next hop needs an interface to name */
 	if (kind != CONTROL_ROUTE_UNICAST)
 		return r->n_paths ? -EINVAL : 0;
 	if (r->n_paths == 0 || r->n_paths > CONTROL_ROUTE_PATHS_MAX)
@@ -235,12 +233,6 @@ int control_route_nexthop(struct control *ctl, const struct control_route *r, ui
 	if (kind != CONTROL_ROUTE_UNICAST) {
 		struct nexthop_key key = {
 		    .kind = nh_kind[kind], .family = r->prefix.addr.family, .iface = IFACE_ID_NONE};
-		/* A local next hop names an interface (nexthop.h), a local route none: take the
-		 * one whose connected subnet holds the prefix, else the first. The dataplane
-		 * delivers local traffic to the router whichever it names (l3.c). */
-		if (kind == CONTROL_ROUTE_LOCAL &&
-		    iface_table_find_connected(ctl->ifaces, &r->prefix.addr, &key.iface) != 0)
-			key.iface = 0;
 		return nexthop_add(ctl->nht, &key, nh);
 	}
 	uint32_t members[CONTROL_ROUTE_PATHS_MAX];

@@ -185,9 +185,10 @@ static int entry_of_key(const struct nexthop_key *key, struct nexthop *nh)
 			memcpy(nh->gw.v6, key->gw.v6, 16);
 		return 0;
 	case NEXTHOP_CONNECTED:
-	case NEXTHOP_LOCAL:
 		if (!has_iface)
 			return -EINVAL;
+		break;
+	case NEXTHOP_LOCAL: /* a local address of an interface, or of none (a local route) */
 		break;
 	case NEXTHOP_BLACKHOLE:
 	case NEXTHOP_UNREACHABLE:

@@ -51,7 +51,8 @@ struct nexthop {
 	uint8_t family;	    /* gateway: the gateway's family; group: its members' family if they
 			       share one, else 0; others: the family of the routes using it
 			       (AF_INET / AF_INET6), 0 if shared by both */
-	iface_id_t iface;   /* gateway, connected, local: the interface; else IFACE_ID_NONE */
+	iface_id_t iface;   /* gateway, connected: the interface; local: its interface or
+			       IFACE_ID_NONE (a local route); else IFACE_ID_NONE */
 	uint16_t n_members; /* group: 2..NEXTHOP_GROUP_MAX */
 	uint16_t reserved;
 	uint32_t group; /* group: index of its member list in nexthop_table.members */
@@ -92,7 +93,7 @@ void nexthop_table_free(struct nexthop_table *t);
  * Find the single next hop key or allocate it, and take one reference for the caller (release
  * it with nexthop_put()). On success stores the index in *index and returns 0. Errors: -EINVAL
  * (kind 0, a group or unknown kind, a gateway without an address (no family, or unspecified)
- * or interface, or with a family other than 0 or the gateway's; connected or local without an
+ * or interface, or with a family other than 0 or the gateway's; connected without an
  * interface; an interface on blackhole, unreachable or punt (IFACE_ID_NONE, not 0, means none);
  * a gateway address on any kind but gateway; an unknown family), -ENOSPC when the table is full
  * (retired indices count until nexthop_table_reclaim()). Writer only.

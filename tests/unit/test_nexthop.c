@@ -79,7 +79,11 @@ static void test_keys(void)
 	k.family = AF_INET6; /* family other than the gateway's */
 	CHECK_EQ(add_err(t, k), -EINVAL);
 	CHECK_EQ(add_err(t, kind_key(NEXTHOP_CONNECTED, AF_INET, NO)), -EINVAL);
-	CHECK_EQ(add_err(t, kind_key(NEXTHOP_LOCAL, AF_INET6, NO)), -EINVAL);
+	/* A local next hop may name no interface (a local route): accepted. */
+	uint32_t local_none = add(t, kind_key(NEXTHOP_LOCAL, AF_INET6, NO));
+	CHECK(nexthop_get(t, local_none)->iface == IFACE_ID_NONE);
+	CHECK_EQ(nexthop_put(t, local_none), 0);
+	nexthop_table_reclaim(t); /* the retired index no longer counts as used */
 	CHECK_EQ(add_err(t, kind_key(NEXTHOP_BLACKHOLE, 0, 0)), -EINVAL); /* 0 is an interface */
 	CHECK_EQ(add_err(t, kind_key(NEXTHOP_UNREACHABLE, 0, 3)), -EINVAL);
 	CHECK_EQ(add_err(t, kind_key(NEXTHOP_PUNT, 0, 3)), -EINVAL);
