@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Set up a fresh Debian 12 machine (as root) and run every test:
 #   1. install the packages we need (tools/install-deps.sh)
-#   2. build from scratch: Release with -Werror in build/, ASan+UBSan in build-asan/,
-#      TSan in build-tsan/
+#   2. build from scratch: Release with -Werror in build/, ASan+UBSan in build-asan/ (the
+#      checking build: -O1 and assertions on), TSan in build-tsan/
 #   3. run the ctest labels: unit (plain, ASan+UBSan and TSan), ixgbe (plain and ASan),
-#      vm (QEMU guests), netns (network namespaces), perf (benchmarks: print figures, never fail
-#      on time)
+#      vm (QEMU guests), netns (network namespaces; plain and ASan: the tests run the ixyd of
+#      the build directory they are in), perf (benchmarks: print figures, never fail on time)
 # Prints one ctest summary per step and a closing "N passed, N failed" line.
 set -uo pipefail
 
@@ -63,6 +63,7 @@ step "ixgbe" build -L '^ixgbe$'
 step "ixgbe (ASan+UBSan)" build-asan -L '^ixgbe$'
 step "vm" build -L '^vm$'
 step "netns" build -L '^netns$'
+step "netns (ASan+UBSan)" build-asan -L '^netns$'
 step "perf" build -L '^perf$'
 
 if [ ${#steps_failed[@]} -gt 0 ]; then
