@@ -280,7 +280,9 @@ static bool scan_char(struct scan *sc, char c)
 	return false;
 }
 
-/* A string without escapes or control characters: its start and length. */
+/* A string of ASCII without escapes or control characters: its start and length. Anything else is
+ * jansson's: escapes, control characters, and bytes above 0x7f, which must form valid UTF-8
+ * (RFC 8259 8.1) and which no address or key we take contains anyway. */
 static bool scan_string(struct scan *sc, const char **str, size_t *n)
 {
 	if (!scan_char(sc, '"'))
@@ -292,7 +294,8 @@ static bool scan_string(struct scan *sc, const char **str, size_t *n)
 	*str = sc->s + start;
 	*n = (size_t)(end - *str);
 	for (size_t i = 0; i < *n; i++)
-		if ((*str)[i] == '\\' || (unsigned char)(*str)[i] < 0x20)
+		if ((*str)[i] == '\\' || (unsigned char)(*str)[i] < 0x20 ||
+		    (unsigned char)(*str)[i] > 0x7f)
 			return false;
 	sc->pos = start + *n + 1;
 	return true;

@@ -154,12 +154,13 @@ int ip_prefix_parse(const char *s, size_t slen, unsigned flags, struct ip_prefix
 		l = max;
 	} else {
 		size_t i = sep + 1, digits = slen - i;
-		if (digits == 0 || digits > 3 || (digits > 1 && s[i] == '0'))
+		if (digits == 0 || (digits > 1 && s[i] == '0'))
 			goto bad;
 		for (; i < slen; i++) {
 			if (s[i] < '0' || s[i] > '9')
 				goto bad;
-			l = l * 10 + (unsigned)(s[i] - '0');
+			if (l <= max) /* stop growing once too long: no overflow, still "above" */
+				l = l * 10 + (unsigned)(s[i] - '0');
 		}
 		if (l > max) {
 			reason = max == 32 ? "prefix length above 32" : "prefix length above 128";
@@ -177,6 +178,50 @@ bad:
 	if (why)
 		*why = reason;
 	return -EINVAL;
+}
+
+/*
+ * RFC 5952 section 4: fields in lower-case hex without leading zeros (4.1, 4.3); the longest run
+ * of two or more zero fields as "::", the first of equally long runs (4.2.1 - 4.2.3); and
+ * section 5: IPv4-mapped addresses (::ffff:0:0/96, RFC 4291 2.5.5.2) end in a dotted quad. Not
+ * glibc's inet_ntop, which also writes any ::/96 address as the deprecated IPv4-compatible
+ * form (::a.b.c.d, RFC 4291 2.5.5.1), e.g. ::2.0.0.0 for ::200:0.
+ */
+static size_t format_v6(const uint8_t v6[16], char *buf)
+{
+	unsigned w[8];
+	for (int i = 0; i < 8; i++)
+		w[i] = (unsigned)v6[2 * i] << 8 | v6[2 * i + 1];
+	int best = -1, best_len = 1; /* a run must beat 1: a lone zero field stays "0" */
+	for (int i = 0; i < 8;) {
+		int j = i;
+		while (j < 8 && w[j] == 0)
+			j++;
+		if (j - i > best_len) {
+			best = i;
+			best_len = j - i;
+		}
+		i = j > i ? j : i + 1;
+	}
+	bool mapped = best == 0 && best_len == 5 && w[5] == 0xffff;
+	int fields = mapped ? 6 : 8;
+	size_t n = 0;
+	for (int i = 0; i < fields; i++) {
+		if (i == best) {
+			buf[n++] = ':';
+			buf[n++] = ':';
+			i += best_len - 1;
+			continue;
+		}
+		if (i > 0 && i != best + best_len)
+			buf[n++] = ':';
+		n += (size_t)snprintf(buf + n, IP_ADDR_STRLEN - n, "%x", w[i]);
+	}
+	if (mapped)
+		n += (size_t)snprintf(buf + n, IP_ADDR_STRLEN - n, ":%u.%u.%u.%u", v6[12], v6[13],
+				      v6[14], v6[15]);
+	buf[n] = '\0'; /* a trailing "::" wrote none */
+	return n;
 }
 
 size_t ip_addr_format(const struct ip_addr *a, char *buf)
@@ -197,9 +242,8 @@ size_t ip_addr_format(const struct ip_addr *a, char *buf)
 		buf[n] = '\0';
 		return n;
 	}
-	/* glibc's inet_ntop writes the RFC 5952 section 4 form. */
-	if (a->family == AF_INET6 && inet_ntop(AF_INET6, a->v6, buf, IP_ADDR_STRLEN))
-		return strlen(buf);
+	if (a->family == AF_INET6)
+		return format_v6(a->v6, buf);
 	buf[0] = '-';
 	buf[1] = '\0';
 	return 1;

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Set up a fresh Debian 12 machine (as root) and run every test:
 #   1. install the packages we need (tools/install-deps.sh)
-#   2. build from scratch: Release with -Werror in build/, ASan+UBSan in build-asan/,
-#      TSan in build-tsan/
+#   2. build from scratch: Release with -Werror in build/, ASan+UBSan in build-asan/ (the
+#      checking build: -O1 and assertions on), TSan in build-tsan/, and the libFuzzer targets
+#      with clang in build-fuzz/ (-DIXYD_FUZZ=ON)
 #   3. run the ctest labels: unit (plain, ASan+UBSan and TSan), ixgbe (plain and ASan),
-#      vm (QEMU guests), netns (network namespaces), perf (benchmarks: print figures, never fail
-#      on time)
+#      vm (QEMU guests), netns (network namespaces; plain and ASan: the tests run the ixyd of
+#      the build directory they are in), fuzz (each libFuzzer target 20 s from its seed
+#      corpus, fails on any crash), perf (benchmarks: print figures, never fail on time)
 # Prints one ctest summary per step and a closing "N passed, N failed" line.
 set -uo pipefail
 
@@ -55,6 +57,7 @@ step() { # name, build dir, ctest args...
 build build || { echo "run-all: build failed" >&2; exit 1; }
 build build-asan -DIXYD_SANITIZE=address || { echo "run-all: ASan build failed" >&2; exit 1; }
 build build-tsan -DIXYD_SANITIZE=thread || { echo "run-all: TSan build failed" >&2; exit 1; }
+CC=clang build build-fuzz -DIXYD_FUZZ=ON || { echo "run-all: fuzz build failed" >&2; exit 1; }
 
 step "unit" build -L '^unit$'
 step "unit (ASan+UBSan)" build-asan -L '^unit$'
@@ -63,6 +66,8 @@ step "ixgbe" build -L '^ixgbe$'
 step "ixgbe (ASan+UBSan)" build-asan -L '^ixgbe$'
 step "vm" build -L '^vm$'
 step "netns" build -L '^netns$'
+step "netns (ASan+UBSan)" build-asan -L '^netns$'
+step "fuzz" build-fuzz -L '^fuzz$'
 step "perf" build -L '^perf$'
 
 if [ ${#steps_failed[@]} -gt 0 ]; then

@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
 	# build
 	build-essential cmake pkg-config
+	# fuzzing (tests/fuzz, -DIXYD_FUZZ=ON): clang and its libFuzzer runtime
+	clang libclang-rt-14-dev
 	# libraries
 	liburcu-dev libnuma-dev libjansson-dev libmicrohttpd-dev libpcap-dev
 	# QEMU test bed: emulator, guest userland, initramfs tools

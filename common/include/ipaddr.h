@@ -16,7 +16,8 @@
  * 3.1.1: leading zeros are read as octal by some parsers, so they are refused); IPv6 as
  * inet_pton(3) accepts it (RFC 4291 2.2, with an embedded dotted quad), formatted in the
  * canonical form of RFC 5952 4 (lower case, the longest zero run compressed, a single zero
- * field not compressed). Prefixes "ADDR/LEN", LEN decimal without leading zeros.
+ * field not compressed; IPv4-mapped addresses with a dotted quad, RFC 5952 5). Prefixes
+ * "ADDR/LEN", LEN decimal without leading zeros.
  *
  * Threads: every function is reentrant and keeps no state.
  */
@@ -104,8 +105,8 @@ int ip_addr_parse_family(const char *s, size_t len, uint8_t family, struct ip_ad
 
 /*
  * Parse "ADDR/LEN" from s[0..len). flags: IP_PREFIX_*. 0, or -EINVAL with *why (may be NULL)
- * naming the reason, a static string: "not an address/length prefix", "prefix length too
- * long for the family", "host bits set".
+ * naming the reason, a static string: "not an address/length prefix", "prefix length above
+ * 32" (or 128), "host bits set".
  */
 int ip_prefix_parse(const char *s, size_t len, unsigned flags, struct ip_prefix *out,
 		    const char **why);

@@ -448,6 +448,14 @@ static void test_routes(void)
 	     0, JANSSON, "malformed JSON"},
 	    {"[{\"prefix\": \"10.0.0.0/33\", \"via\": \"10.2.0.2\"}] x", 0, JANSSON,
 	     "malformed JSON"},
+	    /* Not UTF-8 (RFC 8259 8.1): malformed, so jansson must answer (found by
+	     * fuzz_api_routes: the scanner used to call it a bad address). */
+	    {"[{\"prefix\": \"10.9.0.0/16\", \"via\": \"10.2.0\xae"
+	     "2\"}]",
+	     0, JANSSON, "malformed JSON"},
+	    {"{\"prefix\": \"10.9.0.0/16\", \"via\": \"10.2.0\xae"
+	     "2\"}",
+	     API_ROUTES_ALLOW_SINGLE, JANSSON, "malformed JSON"},
 	    /* Two bad routes: the first is reported, by either parser. */
 	    {"[{\"prefix\": \"10.0.0.0/33\", \"via\": \"10.2.0.2\"},"
 	     " {\"via\": \"10.2.0.2\"}]",
