@@ -421,11 +421,12 @@ static void handle_resolve(struct control *ctl, const struct dp_ctl_msg *m, uint
 void control_handle_learn(struct control *ctl, const struct dp_ctl_msg *m, uint64_t now)
 {
 	/* RFC 826 "Packet Reception": update an entry we have; create one only when the ARP was
-	 * addressed to us. */
+	 * addressed to us, and (our rule) came from one of our subnets on the interface: other
+	 * senders are neighbours only once we asked for them (an on-link route's destination). */
 	struct neigh_res res;
 	unsigned queued;
-	if (!(m->flags & DP_CTL_F_TARGET_US) &&
-	    neigh_get(ctl->neigh, m->iface, &m->ip, &res, &queued) != 0)
+	bool create = (m->flags & DP_CTL_F_TARGET_US) && (m->flags & DP_CTL_F_ON_LINK);
+	if (!create && neigh_get(ctl->neigh, m->iface, &m->ip, &res, &queued) != 0)
 		return;
 	void *released[NEIGH_RELEASE_MAX];
 	unsigned n = 0;
@@ -705,8 +706,10 @@ int control_set_neighbour(struct control *ctl, const struct ip_addr *ip, const u
 	int err = iface_table_find_connected(ctl->ifaces, ip, &iface);
 	if (err)
 		return err;
-	struct dp_ctl_msg m = {
-	    .type = DP_CTL_LEARN, .flags = DP_CTL_F_TARGET_US, .iface = iface, .ip = *ip};
+	struct dp_ctl_msg m = {.type = DP_CTL_LEARN,
+			       .flags = DP_CTL_F_TARGET_US | DP_CTL_F_ON_LINK,
+			       .iface = iface,
+			       .ip = *ip};
 	memcpy(m.mac, mac, 6);
 	pthread_mutex_lock(&ctl->neigh_lock);
 	struct neigh_res res;

@@ -78,15 +78,18 @@ static void arp_input(struct dp_ctx *ctx, port_id_t in_port, struct pkt_buf *b)
 	}
 
 	/* 2. RFC 826 "Packet Reception": update the sender's entry if we have one, create it if
-	 * the packet was for us. The control thread owns the table; it applies both rules. A
-	 * sender of 0.0.0.0 is an address probe (RFC 5227 2.1.1) and teaches nothing; senders
-	 * outside our subnets on this iface are not neighbours we would ever ask for. */
+	 * the packet was for us. The control thread owns the table; it applies both rules, and
+	 * creates entries only for senders in our subnets on this iface (DP_CTL_F_ON_LINK):
+	 * others are neighbours only if we asked for them (an on-link route's destination,
+	 * whose incomplete entry the answer updates). A sender of 0.0.0.0 is an address probe
+	 * (RFC 5227 2.1.1) and teaches nothing. */
 	uint8_t known_mac[ETH_ALEN];
 	bool known = dp_neigh_lookup(dp, iface, spa, known_mac);
-	if (spa != 0 && dp_iface_on_link4(dp, iface, spa, NULL) &&
-	    (target_us || (known && !eth_addr_equal(known_mac, arp->sha)))) {
+	if (spa != 0 && (target_us || (known && !eth_addr_equal(known_mac, arp->sha)))) {
+		bool on_link = dp_iface_on_link4(dp, iface, spa, NULL);
 		struct dp_ctl_msg msg = {.type = DP_CTL_LEARN,
-					 .flags = target_us ? DP_CTL_F_TARGET_US : 0,
+					 .flags = (uint8_t)((target_us ? DP_CTL_F_TARGET_US : 0) |
+							    (on_link ? DP_CTL_F_ON_LINK : 0)),
 					 .iface = iface,
 					 .in_port = in_port,
 					 .ip = ip_addr_v4(spa)};

@@ -158,12 +158,32 @@ static port_id_t iface_count_port(const struct dataplane *dp, const struct iface
 	return ifc->kind == IFACE_KIND_BRIDGE ? dp->bridges[ifc->bridge].ports[0] : ifc->port;
 }
 
+/*
+ * The sender address of our ARP request for ip on ifc: our address in ip's subnet, or, for a
+ * destination of an on-link route outside our subnets (`ip route add P dev IFACE`), the
+ * interface's first IPv4 address, as Linux does (arp_announce 0). RFC 826 asks nothing more of
+ * ar$spa than that it is ours; the answer comes back to it. False if ifc has no IPv4 address.
+ */
+static bool arp_source(const struct dataplane *dp, const struct iface *ifc, iface_id_t iface,
+		       uint32_t ip, uint32_t *src)
+{
+	if (dp_iface_on_link4(dp, iface, ip, src))
+		return true;
+	for (uint16_t i = 0; i < ifc->n_addrs; i++) {
+		if (ifc->addrs[i].pfx.addr.family == AF_INET) {
+			*src = ifc->addrs[i].pfx.addr.v4;
+			return true;
+		}
+	}
+	return false;
+}
+
 static int send_arp_request(struct dp_ctx *ctx, iface_id_t iface, uint32_t ip)
 {
 	struct dataplane *dp = ctx->dp;
 	const struct iface *ifc = dp_iface(dp, iface);
 	uint32_t src;
-	if (!ifc || ifc->encap.tpid != 0 || !dp_iface_on_link4(dp, iface, ip, &src))
+	if (!ifc || ifc->encap.tpid != 0 || !arp_source(dp, ifc, iface, ip, &src))
 		return -EADDRNOTAVAIL;
 	port_id_t count_port = iface_count_port(dp, ifc);
 	struct pkt_buf *b = pkt_buf_alloc(ctx->pool);

@@ -115,6 +115,9 @@ struct dp_ctl_msg {
 };
 /* LEARN: the ARP was addressed to us (RFC 826: create the entry). */
 #define DP_CTL_F_TARGET_US 0x1
+/* LEARN: the sender lies in a connected subnet of the interface (without it, only an entry
+ * that exists, one we asked for, is updated). */
+#define DP_CTL_F_ON_LINK 0x2
 
 /* Lookup tables the dataplane reads. The control thread owns and writes them; dp_set_tables()
  * hands the dataplane pointers that stay valid until dataplane_free(). */

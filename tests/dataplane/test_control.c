@@ -571,19 +571,46 @@ static void test_iface_routes(void)
 	CHECK(route_is(ctl, -1, q, CONTROL_OWNER_API, A4(10, 2, 0, 2), 1)); /* unchanged */
 	/* Neither gateway nor interface. */
 	CHECK_EQ(route_via(ctl, CONTROL_OWNER_API, q, none, IFACE_ID_NONE), -EINVAL);
-	/* A packet to the on-link prefix: the worker asks the control thread to resolve the
-	 * destination itself on p1. (Not checked further: the ARP request for it is never sent,
-	 * dp_send_solicit() wants an address of p1 in the destination's subnet; see the report
-	 * of this commit.) */
+	/* A packet to the on-link prefix: the control thread asks for the destination itself on
+	 * p1, from p1's address (10.2.0.1: no address of ours is in 10.60/16), and the answer,
+	 * from outside our subnets, resolves it: the held packet leaves to the answering MAC. */
 	struct pkt_buf *b = datagram(t.d[0]->mac, IP(10, 60, 3, 4), 1);
 	dp_process_rx(t.w, 0, &b, 1);
 	dp_ctx_flush(t.w);
-	struct dp_ctl_msg m;
-	CHECK(dp_ctl_pop(t.dp, 0, &m));
-	CHECK(m.type == DP_CTL_RESOLVE && m.iface == 1 && m.ip.family == AF_INET &&
-	      m.ip.v4 == IP(10, 60, 3, 4));
-	if (m.buf)
-		pkt_buf_free(m.buf);
+	uint32_t sent = t.d[1]->n_tx;
+	control_poll(ctl);
+	CHECK_EQ(t.d[1]->n_tx, sent + 1);
+	if (t.d[1]->n_tx == sent + 1) {
+		const uint8_t *f = t.d[1]->tx[sent]->data;
+		uint32_t spa, tpa;
+		memcpy(&spa, f + 28, 4);
+		memcpy(&tpa, f + 38, 4);
+		CHECK(f[12] == 8 && f[13] == 6 && f[21] == 1); /* an ARP request */
+		CHECK_EQ(ntohl(spa), IP(10, 2, 0, 1));
+		CHECK_EQ(ntohl(tpa), IP(10, 60, 3, 4));
+	}
+	struct pkt_buf *r = arp_reply(t.d[1]->mac, IP(10, 60, 3, 4), IP(10, 2, 0, 1));
+	dp_process_rx(t.w, 1, &r, 1);
+	dp_ctx_flush(t.w);
+	control_poll(ctl);
+	CHECK_EQ(t.d[1]->n_tx, sent + 2);
+	if (t.d[1]->n_tx == sent + 2)
+		CHECK(memcmp(t.d[1]->tx[sent + 1]->data, gw_mac, 6) == 0);
+	/* An unsolicited ARP from outside our subnets creates no entry. */
+	r = arp_reply(t.d[1]->mac, IP(10, 62, 0, 9), IP(10, 2, 0, 1));
+	dp_process_rx(t.w, 1, &r, 1);
+	dp_ctx_flush(t.w);
+	control_poll(ctl);
+	struct control_neigh_info nb[16];
+	size_t n_nb = control_list_neighbours(ctl, nb, 16);
+	bool off_subnet_learnt = false, onlink_learnt = false;
+	for (size_t i = 0; i < n_nb && i < 16; i++) {
+		off_subnet_learnt |= nb[i].ip.v4 == IP(10, 62, 0, 9);
+		onlink_learnt |= nb[i].ip.v4 == IP(10, 60, 3, 4) && nb[i].iface == 1 &&
+				 nb[i].state == NEIGH_REACHABLE;
+	}
+	CHECK(onlink_learnt);
+	CHECK(!off_subnet_learnt);
 	cbed_free(&t);
 }
 

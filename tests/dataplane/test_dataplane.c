@@ -705,16 +705,24 @@ static void test_arp_and_resolution(void)
 	struct dp_ctx *cc = dp_control_ctx(t.dp);
 	struct ip_addr ask = ip_addr_v4(IP(10, 2, 0, 3)), off = ip_addr_v4(IP(10, 7, 0, 3));
 	CHECK_EQ(dp_send_solicit(cc, 1, &ask), 0);
-	CHECK_EQ(dp_send_solicit(cc, 1, &off), -EADDRNOTAVAIL);
+	/* Outside our subnets (an on-link route's destination): from the interface's first
+	 * IPv4 address. IPv6 waits for Neighbor Discovery. */
+	CHECK_EQ(dp_send_solicit(cc, 1, &off), 0);
+	struct ip_addr v6;
+	CHECK_EQ(ip_addr_parse("2001:db8::3", 11, &v6), 0);
+	CHECK_EQ(dp_send_solicit(cc, 1, &v6), -EAFNOSUPPORT);
 	dp_ctx_flush(cc);
-	CHECK_EQ(t.dev[1]->n_tx, 2);
-	if (t.dev[1]->n_tx == 2) {
-		uint8_t *f = t.dev[1]->tx[1]->data;
+	CHECK_EQ(t.dev[1]->n_tx, 3);
+	static const uint32_t want_tpa[2] = {IP(10, 2, 0, 3), IP(10, 7, 0, 3)};
+	for (uint32_t k = 1; k < 3 && t.dev[1]->n_tx == 3; k++) {
+		uint8_t *f = t.dev[1]->tx[k]->data;
 		CHECK(memcmp(f, bcast_mac, 6) == 0);
 		CHECK_EQ(f[21], 1);
-		uint32_t spa;
+		uint32_t spa, tpa;
 		memcpy(&spa, f + 28, 4);
+		memcpy(&tpa, f + 38, 4);
 		CHECK_EQ(ntohl(spa), IP(10, 2, 0, 1));
+		CHECK_EQ(ntohl(tpa), want_tpa[k - 1]);
 	}
 	bed_free(&t);
 }
