@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 
@@ -1002,6 +1003,252 @@ static void test_route_forms(void)
 	ift = saved;
 }
 
+/* ---- api_format_route(): what it writes reads back as the same route --------------------------
+ * The state journal and snapshot write routes with api_format_route() and read them back with
+ * api_parse_routes(), and a full table is read back fast only if the common form is written as
+ * exactly the scanner's form. */
+
+/* Unicast over one gateway on no named interface, default precedence: {"prefix","via"}. */
+static bool common_form(const struct control_route *r)
+{
+	return (r->kind == 0 || r->kind == CONTROL_ROUTE_UNICAST) && r->precedence == 0 &&
+	       r->n_paths == 1 && r->paths[0].gw.family != 0 && r->paths[0].iface == IFACE_ID_NONE;
+}
+
+/* The scanner alone takes text (0), not just jansson. */
+static int fast_only(const char *text, unsigned flags)
+{
+	struct route_vec v = {0};
+	bool single;
+	struct api_parse_error e;
+	int rc = parse_fast(text, strlen(text), flags, &v, &single, &e);
+	free(v.r);
+	free(v.p);
+	return rc;
+}
+
+/* Format r, check the text's shape, parse it back through both parsers and compare every field.
+ * The text goes to buf (API_ROUTE_TEXT_MAX). */
+static bool round_trip(const struct control_route *r, char *buf)
+{
+	size_t len = api_format_route(buf, API_ROUTE_TEXT_MAX, r, ift);
+	bool ok = len > 0 && len == strlen(buf);
+	if (ok && common_form(r)) {
+		char p[IP_PREFIX_STRLEN], a[IP_ADDR_STRLEN], want[128];
+		ip_prefix_format(&r->prefix, p);
+		ip_addr_format(&r->paths[0].gw, a);
+		snprintf(want, sizeof(want), "{\"prefix\":\"%s\",\"via\":\"%s\"}", p, a);
+		ok = strcmp(buf, want) == 0 && fast_only(buf, API_ROUTES_ALLOW_SINGLE) == 0;
+	}
+	struct api_route_set set = {0};
+	if (ok)
+		ok = both_ways_set(buf, API_ROUTES_ALLOW_SINGLE, common_form(r) ? FAST : JANSSON,
+				   NULL, &set, NULL) == 0 &&
+		     set.n == 1 && same_route(&set.routes[0], r);
+	if (!ok) {
+		fprintf(stderr, "round trip: \"%s\" (%zu)\n", buf, len);
+		print_route("formatted", r);
+		if (set.n)
+			print_route("read back", &set.routes[0]);
+	}
+	api_route_set_free(&set);
+	return ok;
+}
+
+/* Format routes[0..n) as one list, as the journal does, and read it back whole. */
+static bool list_round_trip(const struct control_route *routes, size_t n)
+{
+	size_t cap = 2 + n * (API_ROUTE_TEXT_MAX + 1), len = 0;
+	char *text = malloc(cap);
+	bool common = true, ok = text != NULL;
+	if (ok)
+		text[len++] = '[';
+	for (size_t i = 0; ok && i < n; i++) {
+		if (i)
+			text[len++] = ',';
+		size_t w = api_format_route(text + len, cap - len, &routes[i], ift);
+		ok = w > 0;
+		len += w;
+		common = common && common_form(&routes[i]);
+	}
+	if (ok) {
+		text[len++] = ']';
+		text[len] = '\0';
+		ok = !common || fast_only(text, 0) == 0; /* a common-form list is the scanner's */
+	}
+	struct api_route_set set = {0};
+	if (ok)
+		ok = both_ways_set(text, 0, common ? FAST : JANSSON, NULL, &set, NULL) == 0 &&
+		     set.n == n;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = same_route(&set.routes[i], &routes[i]);
+	if (!ok)
+		fprintf(stderr, "list round trip of %zu routes failed: %.300s\n", n,
+			text ? text : "(no memory)");
+	api_route_set_free(&set);
+	free(text);
+	return ok;
+}
+
+/* Every accepted form: the exact text, and the route it reads back as. */
+static void test_format_forms(void)
+{
+	char buf[API_ROUTE_TEXT_MAX], text[4096];
+	for (size_t i = 0; i < sizeof(good_bodies) / sizeof(good_bodies[0]); i++) {
+		const struct good_body *g = &good_bodies[i];
+		struct api_route_set set;
+		struct api_parse_error e;
+		bool single;
+		size_t len = 0;
+		CHECK_EQ(
+		    api_parse_routes(g->body, strlen(g->body), g->flags, ift, &set, &single, &e),
+		    0);
+		for (size_t k = 0; k < set.n; k++) {
+			CHECK(round_trip(&set.routes[k], buf));
+			len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%s",
+						k ? "\n" : "", buf);
+		}
+		if (strcmp(text, g->text) != 0)
+			fprintf(stderr, "formatted %s\n  as   %s\n  not  %s\n", g->body, text,
+				g->text);
+		CHECK(strcmp(text, g->text) == 0);
+		CHECK(list_round_trip(set.routes, set.n));
+		api_route_set_free(&set);
+	}
+}
+
+static uint64_t rng;
+static uint32_t rnd(void)
+{
+	rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17; /* xorshift64 */
+	return (uint32_t)(rng >> 11);
+}
+
+/* An address of either family, often with zero runs (RFC 5952 4.2's "::") or IPv4-mapped
+ * (RFC 5952 5's dotted quad). */
+static struct ip_addr rnd_addr(void)
+{
+	if (rnd() % 2)
+		return ip_addr_v4(rnd());
+	uint8_t v6[16];
+	unsigned style = rnd() % 8;
+	for (int i = 0; i < 16; i += 2) {
+		uint32_t x = rnd();
+		bool zero = style < 4 && (x >> 20) % 2;
+		v6[i] = zero ? 0 : (uint8_t)x;
+		v6[i + 1] = zero ? 0 : (uint8_t)(x >> 8);
+	}
+	if (style == 7) /* ::ffff:a.b.c.d */
+		memset(v6, 0, 10), v6[10] = v6[11] = 0xff;
+	return ip_addr_v6(v6);
+}
+
+/* A route api_parse_routes() could have produced: canonical prefix, a kind (0 meaning unicast
+ * too), precedence 0..255, and for unicast 1..16 next hops of gateway only, interface only, or
+ * both. */
+static void rnd_route(struct control_route *r, struct control_path paths[CONTROL_ROUTE_PATHS_MAX])
+{
+	struct ip_addr a = rnd_addr();
+	unsigned len = rnd() % (ip_family_bits(a.family) + 1);
+	*r =
+	    (struct control_route){.prefix = {.addr = ip_addr_masked(&a, len), .len = (uint8_t)len},
+				   .kind = (uint8_t)(rnd() % 6),
+				   .precedence = (uint8_t)(rnd() % 4 ? 0 : rnd() % 256),
+				   .paths = paths};
+	if (r->kind && r->kind != CONTROL_ROUTE_UNICAST)
+		return;
+	r->n_paths = (uint8_t)(rnd() % 3 ? 1 : 1 + rnd() % CONTROL_ROUTE_PATHS_MAX);
+	for (unsigned k = 0; k < r->n_paths; k++) {
+		unsigned form = rnd() % 3; /* 0: gateway, 1: interface, 2: both */
+		paths[k] = (struct control_path){.iface = IFACE_ID_NONE};
+		if (form != 1)
+			paths[k].gw = rnd_addr();
+		if (form != 0)
+			paths[k].iface = (iface_id_t)(rnd() % iface_table_count(ift));
+	}
+}
+
+static void test_format_random(uint64_t seed)
+{
+	enum { N = 4000, LIST = 64 };
+	static struct control_route routes[LIST];
+	static struct control_path paths[LIST][CONTROL_ROUTE_PATHS_MAX];
+	char buf[API_ROUTE_TEXT_MAX];
+	rng = seed;
+	size_t failed = 0;
+	for (size_t i = 0; i < N; i++) {
+		rnd_route(&routes[i % LIST], paths[i % LIST]);
+		failed += !round_trip(&routes[i % LIST], buf);
+		if (i % LIST == LIST - 1)
+			failed += !list_round_trip(routes, LIST);
+	}
+	/* Common-form lists, as most of a full table's journal is: the scanner reads them. */
+	for (size_t l = 0; l < 16; l++) {
+		for (size_t i = 0; i < LIST; i++) {
+			do
+				rnd_route(&routes[i], paths[i]);
+			while (
+			    !(routes[i].kind <= CONTROL_ROUTE_UNICAST && routes[i].n_paths == 1));
+			routes[i].precedence = 0;
+			paths[i][0].iface = IFACE_ID_NONE;
+			if (!paths[i][0].gw.family)
+				paths[i][0].gw = rnd_addr();
+		}
+		failed += !list_round_trip(routes, LIST);
+	}
+	if (failed)
+		fprintf(stderr, "format round trip: %zu failures (seed %llu)\n", failed,
+			(unsigned long long)seed);
+	CHECK_EQ(failed, 0);
+}
+
+/* The longest route text: 16 next hops of the longest IPv6 text on the longest interface name,
+ * the longest prefix, precedence 255. It must fit API_ROUTE_TEXT_MAX; and any smaller buffer
+ * than the text needs gets nothing but an empty string. */
+static void test_format_bounds(void)
+{
+	struct control_path paths[CONTROL_ROUTE_PATHS_MAX];
+	uint8_t ones[16];
+	memset(ones, 0xff, sizeof(ones));
+	for (unsigned k = 0; k < CONTROL_ROUTE_PATHS_MAX; k++)
+		paths[k] = (struct control_path){.gw = ip_addr_v6(ones), .iface = 4};
+	struct control_route worst = {.prefix = {.addr = ip_addr_v6(ones), .len = 128},
+				      .kind = CONTROL_ROUTE_UNICAST,
+				      .precedence = 255,
+				      .n_paths = CONTROL_ROUTE_PATHS_MAX,
+				      .paths = paths};
+	char buf[API_ROUTE_TEXT_MAX];
+	CHECK(round_trip(&worst, buf));
+	struct control_route common = {
+	    .prefix = ip_prefix_v4(0x0a090000, 16),
+	    .kind = CONTROL_ROUTE_UNICAST,
+	    .n_paths = 1,
+	    .paths = &(struct control_path){.gw = ip_addr_v4(0x0a020002), .iface = IFACE_ID_NONE}};
+	struct control_route hole = {.prefix = ip_prefix_v4(0xc0000200, 24),
+				     .kind = CONTROL_ROUTE_BLACKHOLE};
+	const struct control_route *cases[] = {&worst, &common, &hole};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		char want[API_ROUTE_TEXT_MAX], got[API_ROUTE_TEXT_MAX + 1];
+		size_t len = api_format_route(want, sizeof(want), cases[c], ift);
+		CHECK(len > 0 && len < API_ROUTE_TEXT_MAX);
+		for (size_t cap = 0; cap <= len; cap++) {
+			memset(got, 'x', sizeof(got));
+			size_t w = api_format_route(got, cap, cases[c], ift);
+			/* Nothing but the empty string, nothing at or past cap. */
+			bool ok = w == 0 && (cap == 0 || got[0] == '\0');
+			for (size_t k = cap; k < len + 1; k++)
+				ok = ok && got[k] == 'x';
+			if (!ok)
+				fprintf(stderr, "format into %zu bytes of %zu: returned %zu\n", cap,
+					len + 1, w);
+			CHECK(ok);
+		}
+		memset(got, 'x', sizeof(got));
+		CHECK_EQ(api_format_route(got, len + 1, cases[c], ift), len);
+		CHECK(strcmp(got, want) == 0);
+	}
+}
+
 static void test_skip_value(void)
 {
 	const char *s = "  [1, {\"a\": \"]\\\"\"}, [2]] , 3";
@@ -1015,6 +1262,10 @@ static void test_skip_value(void)
 
 int main(void)
 {
+	const char *env = getenv("TEST_SEED");
+	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) * 2654435761u | 1;
+	printf("test_api_parse: seed %llu (TEST_SEED=%llu replays)\n", (unsigned long long)seed,
+	       (unsigned long long)seed);
 	test_ipv4();
 	test_prefix();
 	test_mac_and_paging();
@@ -1024,6 +1275,9 @@ int main(void)
 	ift = test_ifaces();
 	test_routes();
 	test_route_forms();
+	test_format_forms();
+	test_format_random(seed ? seed : 1);
+	test_format_bounds();
 	test_skip_value();
 	iface_table_free(ift);
 	return check_report("test_api_parse");
