@@ -215,7 +215,10 @@ static int vec_push(struct route_vec *v, const struct control_route *r,
 		v->p = np;
 		v->cap_paths = cap;
 	}
-	memcpy(v->p + v->n_paths, paths, r->n_paths * sizeof(*paths));
+	/* A route without next hops (blackhole, ...) may come before any path array exists:
+	 * v->p is then NULL, and NULL + 0 or memcpy() to NULL is undefined even for no bytes. */
+	if (r->n_paths)
+		memcpy(v->p + v->n_paths, paths, r->n_paths * sizeof(*paths));
 	v->r[v->n] = *r;
 	v->r[v->n].paths = (const struct control_path *)(uintptr_t)v->n_paths;
 	v->n_paths += r->n_paths;
@@ -645,7 +648,7 @@ int api_parse_routes(const char *buf, size_t len, unsigned flags, const struct i
 		return rc;
 	}
 	for (size_t i = 0; i < v.n; i++) /* the arrays stopped moving: indices to pointers */
-		v.r[i].paths = v.p + (uintptr_t)v.r[i].paths;
+		v.r[i].paths = v.r[i].n_paths ? v.p + (uintptr_t)v.r[i].paths : NULL;
 	if (!v.n) {
 		free(v.r);
 		free(v.p);

@@ -267,7 +267,7 @@ static void run_way(bool fast, const char *body, unsigned flags, struct way *w)
 	if (w->rc)
 		w->v.n = 0; /* what api_parse_routes() does with a declined or failed parse */
 	for (size_t i = 0; i < w->v.n; i++)
-		w->v.r[i].paths = w->v.p + (uintptr_t)w->v.r[i].paths;
+		w->v.r[i].paths = w->v.r[i].n_paths ? w->v.p + (uintptr_t)w->v.r[i].paths : NULL;
 }
 
 static void free_way(struct way *w)
@@ -594,7 +594,7 @@ static void check_accepts(const char *body, unsigned flags, enum decider decider
  * every fifth with only an interface) and the routes it must give, for n = 1..17. */
 static void many_nexthops(char *body, size_t cap, unsigned n, struct want_route *w)
 {
-	static char gws[CONTROL_ROUTE_PATHS_MAX + 1][16];
+	static char gws[CONTROL_ROUTE_PATHS_MAX + 1][24];
 	size_t len = (size_t)snprintf(body, cap, "[{\"prefix\": \"10.4.0.0/16\", \"nexthops\": [");
 	*w = (struct want_route){
 	    .addr = "10.4.0.0", .len = 16, .kind = CONTROL_ROUTE_UNICAST, .n_paths = (uint8_t)n};
