@@ -563,6 +563,24 @@ static bool put_str(char *buf, size_t cap, size_t *len, const char *s)
 	return true;
 }
 
+/* Append s as the inside of a JSON string: '"' and '\\' escaped, and the control characters
+ * RFC 8259 7 requires escaped as \u00XX; other bytes as they are. Interface names need it: the
+ * configuration takes any JSON string as a name, quotes and backslashes included. */
+static bool put_json_chars(char *buf, size_t cap, size_t *len, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[8] = {(char)c, '\0'};
+		if (c == '"' || c == '\\')
+			snprintf(esc, sizeof(esc), "\\%c", c);
+		else if (c < 0x20)
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+		if (!put_str(buf, cap, len, esc))
+			return false;
+	}
+	return true;
+}
+
 static bool put_path(char *buf, size_t cap, size_t *len, const struct control_path *path,
 		     const struct iface_table *ift)
 {
@@ -576,9 +594,9 @@ static bool put_path(char *buf, size_t cap, size_t *len, const struct control_pa
 	}
 	const struct iface *ifc =
 	    path->iface != IFACE_ID_NONE && ift ? iface_table_get(ift, path->iface) : NULL;
-	if (ok && ifc) /* interface names are plain (iface.h): no escaping needed */
+	if (ok && ifc)
 		ok = put_str(buf, cap, len, comma ? ",\"iface\":\"" : "\"iface\":\"") &&
-		     put_str(buf, cap, len, ifc->name) && put_str(buf, cap, len, "\"");
+		     put_json_chars(buf, cap, len, ifc->name) && put_str(buf, cap, len, "\"");
 	return ok;
 }
 
