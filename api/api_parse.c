@@ -215,7 +215,10 @@ static int vec_push(struct route_vec *v, const struct control_route *r,
 		v->p = np;
 		v->cap_paths = cap;
 	}
-	memcpy(v->p + v->n_paths, paths, r->n_paths * sizeof(*paths));
+	/* A route without next hops (blackhole, ...) may come before any path array exists:
+	 * v->p is then NULL, and NULL + 0 or memcpy() to NULL is undefined even for no bytes. */
+	if (r->n_paths)
+		memcpy(v->p + v->n_paths, paths, r->n_paths * sizeof(*paths));
 	v->r[v->n] = *r;
 	v->r[v->n].paths = (const struct control_path *)(uintptr_t)v->n_paths;
 	v->n_paths += r->n_paths;
@@ -560,6 +563,24 @@ static bool put_str(char *buf, size_t cap, size_t *len, const char *s)
 	return true;
 }
 
+/* Append s as the inside of a JSON string: '"' and '\\' escaped, and the control characters
+ * RFC 8259 7 requires escaped as \u00XX; other bytes as they are. Interface names need it: the
+ * configuration takes any JSON string as a name, quotes and backslashes included. */
+static bool put_json_chars(char *buf, size_t cap, size_t *len, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[8] = {(char)c, '\0'};
+		if (c == '"' || c == '\\')
+			snprintf(esc, sizeof(esc), "\\%c", c);
+		else if (c < 0x20)
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+		if (!put_str(buf, cap, len, esc))
+			return false;
+	}
+	return true;
+}
+
 static bool put_path(char *buf, size_t cap, size_t *len, const struct control_path *path,
 		     const struct iface_table *ift)
 {
@@ -573,9 +594,9 @@ static bool put_path(char *buf, size_t cap, size_t *len, const struct control_pa
 	}
 	const struct iface *ifc =
 	    path->iface != IFACE_ID_NONE && ift ? iface_table_get(ift, path->iface) : NULL;
-	if (ok && ifc) /* interface names are plain (iface.h): no escaping needed */
+	if (ok && ifc)
 		ok = put_str(buf, cap, len, comma ? ",\"iface\":\"" : "\"iface\":\"") &&
-		     put_str(buf, cap, len, ifc->name) && put_str(buf, cap, len, "\"");
+		     put_json_chars(buf, cap, len, ifc->name) && put_str(buf, cap, len, "\"");
 	return ok;
 }
 
@@ -645,7 +666,7 @@ int api_parse_routes(const char *buf, size_t len, unsigned flags, const struct i
 		return rc;
 	}
 	for (size_t i = 0; i < v.n; i++) /* the arrays stopped moving: indices to pointers */
-		v.r[i].paths = v.p + (uintptr_t)v.r[i].paths;
+		v.r[i].paths = v.r[i].n_paths ? v.p + (uintptr_t)v.r[i].paths : NULL;
 	if (!v.n) {
 		free(v.r);
 		free(v.p);

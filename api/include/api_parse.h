@@ -121,8 +121,10 @@ int api_parse_routes(const char *buf, size_t len, unsigned flags, const struct i
 /*
  * Format r as a route object api_parse_routes() reads back to the same route: the common form
  * {"prefix":P,"via":A} where that says it all, else with "iface", "nexthops", "type" and
- * "precedence" as needed (interface names from ift). Writes at most cap bytes, NUL included, and
- * returns the length, or 0 if it did not fit (API_ROUTE_TEXT_MAX always fits).
+ * "precedence" as needed (interface names from ift, escaped as JSON strings). Writes at most cap
+ * bytes, NUL included, and returns the length, or 0 (and an empty string) if it did not fit.
+ * API_ROUTE_TEXT_MAX always fits when no interface name needs escapes (quotes, backslashes,
+ * control characters: RFC 8259 7); names that do may need more.
  */
 #define API_ROUTE_TEXT_MAX 2048
 size_t api_format_route(char *buf, size_t cap, const struct control_route *r,

@@ -15,12 +15,14 @@
 #include "api_parse.c"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 
@@ -197,7 +199,10 @@ static void test_error_body(void)
 	free(s);
 }
 
-/* The interfaces route bodies may name: p0, p1 (ports 0, 1) and a VLAN on p1. */
+/* The interfaces route bodies may name: p0, p1 (ports 0, 1), a VLAN on p1, a bridge, and a VLAN on
+ * p0 with a name as long as a name can be. */
+#define LONG_IFACE "p0.vlan4094-thirty-one-chars-xx"
+static_assert(sizeof(LONG_IFACE) == IFACE_NAME_MAX, "the longest interface name");
 static struct iface_table *test_ifaces(void)
 {
 	struct iface_table *t = iface_table_create();
@@ -215,6 +220,15 @@ static struct iface_table *test_ifaces(void)
 						    .parent = 1,
 						    .encap.vlan_id = 7}),
 		 2);
+	CHECK_EQ(iface_table_add(
+		     t, &(struct iface){.name = "br0", .kind = IFACE_KIND_BRIDGE, .bridge = 0}),
+		 3);
+	/* The longest name a table takes (IFACE_NAME_MAX - 1): the formatter's worst case. */
+	CHECK_EQ(iface_table_add(t, &(struct iface){.name = LONG_IFACE,
+						    .kind = IFACE_KIND_VLAN,
+						    .parent = 0,
+						    .encap.vlan_id = 4094}),
+		 4);
 	return t;
 }
 
@@ -253,7 +267,7 @@ static void run_way(bool fast, const char *body, unsigned flags, struct way *w)
 	if (w->rc)
 		w->v.n = 0; /* what api_parse_routes() does with a declined or failed parse */
 	for (size_t i = 0; i < w->v.n; i++)
-		w->v.r[i].paths = w->v.p + (uintptr_t)w->v.r[i].paths;
+		w->v.r[i].paths = w->v.r[i].n_paths ? w->v.p + (uintptr_t)w->v.r[i].paths : NULL;
 }
 
 static void free_way(struct way *w)
@@ -271,6 +285,7 @@ static bool same_path(const struct control_path *a, const struct control_path *b
 static bool same_route(const struct control_route *a, const struct control_route *b)
 {
 	if (!ip_prefix_equal(&a->prefix, &b->prefix) || a->prefix.len != b->prefix.len ||
+	    !ip_addr_equal(&a->prefix.addr, &b->prefix.addr) ||
 	    (a->kind ? a->kind : CONTROL_ROUTE_UNICAST) !=
 		(b->kind ? b->kind : CONTROL_ROUTE_UNICAST) ||
 	    a->precedence != b->precedence || a->n_paths != b->n_paths)
@@ -305,9 +320,11 @@ static void print_way(const char *name, const struct way *w)
  * body both ways: the scanner must decide it or decline it as `decider` says; where it decides,
  * jansson must agree; and api_parse_routes() must answer what the deciding parser answered. If
  * equiv is not NULL, body is one only jansson takes, and its answer must be the scanner's on
- * equiv (the same routes written without escapes). Returns api_parse_routes()' rc.
+ * equiv (the same routes written without escapes). Returns api_parse_routes()' rc; its routes go
+ * to *out (NULL: freed; else api_route_set_free() them) and its error to *err (may be NULL).
  */
-static int both_ways(const char *body, unsigned flags, enum decider decider, const char *equiv)
+static int both_ways_set(const char *body, unsigned flags, enum decider decider, const char *equiv,
+			 struct api_route_set *out, struct api_parse_error *err)
 {
 	struct way f, j, pub = {.e.index = SIZE_MAX};
 	run_way(true, body, flags, &f);
@@ -336,8 +353,18 @@ static int both_ways(const char *body, unsigned flags, enum decider decider, con
 	CHECK(ok);
 	free_way(&f);
 	free_way(&j);
-	api_route_set_free(&set);
+	if (out)
+		*out = set;
+	else
+		api_route_set_free(&set);
+	if (err)
+		*err = pub.e;
 	return pub.rc;
+}
+
+static int both_ways(const char *body, unsigned flags, enum decider decider, const char *equiv)
+{
+	return both_ways_set(body, flags, decider, equiv, NULL, NULL);
 }
 
 /* Route i of set is prefix (text) via gw (text) with no interface: the common form. */
@@ -475,6 +502,826 @@ static void test_routes(void)
 	}
 }
 
+/* ---- the other route forms: iface, nexthops, type, precedence, IPv6 ----------------------------
+ * The scanner takes only {"prefix","via"}: every body with another key goes to jansson, whose
+ * answer is checked against values written out here (addresses read with inet_pton, interface
+ * ids as test_ifaces() numbers them), and against the scanner's on an equivalent common-form body
+ * where there is one. */
+
+#define NONE (-1) /* no interface */
+
+struct want_path {
+	const char *gw; /* NULL: no gateway */
+	int iface;	/* test_ifaces() id, or NONE */
+};
+
+struct want_route {
+	const char *addr; /* the prefix's address */
+	uint8_t len, kind, precedence, n_paths;
+	struct want_path paths[CONTROL_ROUTE_PATHS_MAX];
+};
+
+/* An address by inet_pton, the independent reader: IPv4 first, then IPv6. */
+static bool ref_addr(const char *s, struct ip_addr *a)
+{
+	struct in_addr v4;
+	uint8_t v6[16];
+	if (inet_pton(AF_INET, s, &v4) == 1) {
+		*a = ip_addr_v4(ntohl(v4.s_addr));
+		return true;
+	}
+	if (inet_pton(AF_INET6, s, v6) == 1) {
+		*a = ip_addr_v6(v6);
+		return true;
+	}
+	return false;
+}
+
+static bool route_is(const struct control_route *r, const struct want_route *w)
+{
+	struct ip_addr a;
+	if (!ref_addr(w->addr, &a) || !ip_addr_equal(&r->prefix.addr, &a) ||
+	    r->prefix.len != w->len || r->kind != w->kind || r->precedence != w->precedence ||
+	    r->n_paths != w->n_paths)
+		return false;
+	for (unsigned k = 0; k < w->n_paths; k++) {
+		struct ip_addr gw = {0};
+		if (w->paths[k].gw && !ref_addr(w->paths[k].gw, &gw))
+			return false;
+		iface_id_t id =
+		    w->paths[k].iface == NONE ? IFACE_ID_NONE : (iface_id_t)w->paths[k].iface;
+		if (!ip_addr_equal(&r->paths[k].gw, &gw) || r->paths[k].iface != id)
+			return false;
+	}
+	return true;
+}
+
+static void print_route(const char *what, const struct control_route *r)
+{
+	char p[IP_PREFIX_STRLEN], g[IP_ADDR_STRLEN];
+	ip_prefix_format(&r->prefix, p);
+	fprintf(stderr, "  %s: %s kind %u precedence %u, %u paths:", what, p, r->kind,
+		r->precedence, r->n_paths);
+	for (unsigned k = 0; k < r->n_paths; k++) {
+		ip_addr_format(&r->paths[k].gw, g);
+		fprintf(stderr, " (%s, iface %u)", g, r->paths[k].iface);
+	}
+	fprintf(stderr, "\n");
+}
+
+/* body must give exactly want[0..n), decided as decider says (and, with equiv, as the scanner
+ * reads equiv). */
+static void check_accepts(const char *body, unsigned flags, enum decider decider, const char *equiv,
+			  const struct want_route *want, size_t n)
+{
+	struct api_route_set set;
+	struct api_parse_error e;
+	int rc = both_ways_set(body, flags, decider, equiv, &set, &e);
+	bool ok = rc == 0 && set.n == n;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = route_is(&set.routes[i], &want[i]);
+	if (!ok) {
+		fprintf(stderr, "body %s: rc %d \"%s\", %zu routes (wanted %zu)\n", body, rc,
+			e.message, set.n, n);
+		for (size_t i = 0; i < set.n; i++)
+			print_route("got", &set.routes[i]);
+	}
+	CHECK(ok);
+	api_route_set_free(&set);
+}
+
+/* The text of a route with n next hops ({"via": "10.2.0.K"}, every third with an interface,
+ * every fifth with only an interface) and the routes it must give, for n = 1..17. */
+static void many_nexthops(char *body, size_t cap, unsigned n, struct want_route *w)
+{
+	static char gws[CONTROL_ROUTE_PATHS_MAX + 1][24];
+	size_t len = (size_t)snprintf(body, cap, "[{\"prefix\": \"10.4.0.0/16\", \"nexthops\": [");
+	*w = (struct want_route){
+	    .addr = "10.4.0.0", .len = 16, .kind = CONTROL_ROUTE_UNICAST, .n_paths = (uint8_t)n};
+	for (unsigned k = 0; k < n; k++) {
+		snprintf(gws[k % (CONTROL_ROUTE_PATHS_MAX + 1)], sizeof(gws[0]), "10.2.0.%u",
+			 k + 1);
+		bool only_iface = k % 5 == 4, iface = k % 3 == 2;
+		if (k < CONTROL_ROUTE_PATHS_MAX)
+			w->paths[k] = (struct want_path){.gw = only_iface ? NULL : gws[k],
+							 .iface = only_iface || iface ? 1 : NONE};
+		if (only_iface)
+			len += (size_t)snprintf(body + len, cap - len, "%s{\"iface\": \"p1\"}",
+						k ? ", " : "");
+		else
+			len += (size_t)snprintf(body + len, cap - len, "%s{\"via\": \"%s\"%s}",
+						k ? ", " : "", gws[k],
+						iface ? ", \"iface\": \"p1\"" : "");
+	}
+	snprintf(body + len, cap - len, "]}]");
+}
+
+#define U     CONTROL_ROUTE_UNICAST
+#define ALLOW API_ROUTES_ALLOW_SINGLE
+
+/* Every accepted form, with the routes it gives and the text api_format_route() writes for them
+ * (one route a line). */
+static const struct good_body {
+	const char *body;
+	unsigned flags;
+	enum decider decider;
+	const char *equiv; /* a common-form body giving the same routes, or NULL */
+	size_t n;
+	struct want_route want[5];
+	const char *text;
+} good_bodies[] = {
+    /* The common form, both families: the scanner's. */
+    {"[{\"prefix\": \"10.9.0.0/16\", \"via\": \"10.2.0.2\"}]",
+     0,
+     FAST,
+     NULL,
+     1,
+     {{"10.9.0.0", 16, U, 0, 1, {{"10.2.0.2", NONE}}}},
+     "{\"prefix\":\"10.9.0.0/16\",\"via\":\"10.2.0.2\"}"},
+    {"[{\"prefix\": \"2001:db8::/32\", \"via\": \"fe80::1\"},"
+     " {\"prefix\": \"::/0\", \"via\": \"2001:DB8:0:0:1:0:0:1\"},"
+     " {\"prefix\": \"10.5.0.0/16\", \"via\": \"fe80::1\"},"
+     " {\"prefix\": \"2001:db8:5::/48\", \"via\": \"10.2.0.2\"},"
+     " {\"prefix\": \"::ffff:10.0.0.0/104\", \"via\": \"::ffff:10.2.0.2\"}]",
+     0,
+     FAST,
+     NULL,
+     5,
+     {{"2001:db8::", 32, U, 0, 1, {{"fe80::1", NONE}}},
+      {"::", 0, U, 0, 1, {{"2001:db8::1:0:0:1", NONE}}},
+      {"10.5.0.0", 16, U, 0, 1, {{"fe80::1", NONE}}},
+      {"2001:db8:5::", 48, U, 0, 1, {{"10.2.0.2", NONE}}},
+      {"::ffff:10.0.0.0", 104, U, 0, 1, {{"::ffff:10.2.0.2", NONE}}}},
+     "{\"prefix\":\"2001:db8::/32\",\"via\":\"fe80::1\"}\n"
+     "{\"prefix\":\"::/0\",\"via\":\"2001:db8::1:0:0:1\"}\n"
+     "{\"prefix\":\"10.5.0.0/16\",\"via\":\"fe80::1\"}\n"
+     "{\"prefix\":\"2001:db8:5::/48\",\"via\":\"10.2.0.2\"}\n"
+     "{\"prefix\":\"::ffff:10.0.0.0/104\",\"via\":\"::ffff:10.2.0.2\"}"},
+    /* A gateway on a named interface; on-link routes (no gateway). */
+    {"[{\"prefix\": \"10.9.0.0/16\", \"via\": \"10.2.0.2\", \"iface\": \"p1\"}]",
+     0,
+     JANSSON,
+     NULL,
+     1,
+     {{"10.9.0.0", 16, U, 0, 1, {{"10.2.0.2", 1}}}},
+     "{\"prefix\":\"10.9.0.0/16\",\"via\":\"10.2.0.2\",\"iface\":\"p1\"}"},
+    {"{\"iface\": \"p1.7\", \"prefix\": \"10.8.0.0/16\"}",
+     ALLOW,
+     JANSSON,
+     NULL,
+     1,
+     {{"10.8.0.0", 16, U, 0, 1, {{NULL, 2}}}},
+     "{\"prefix\":\"10.8.0.0/16\",\"iface\":\"p1.7\"}"},
+    {"[{\"prefix\": \"2001:db8:1::/48\", \"via\": \"fe80::2\", \"iface\": \"p0\"},"
+     " {\"prefix\": \"2001:db8:2::/64\", \"iface\": \"br0\"},"
+     " {\"prefix\": \"0.0.0.0/0\", \"iface\": \"" LONG_IFACE "\"}]",
+     0,
+     JANSSON,
+     NULL,
+     3,
+     {{"2001:db8:1::", 48, U, 0, 1, {{"fe80::2", 0}}},
+      {"2001:db8:2::", 64, U, 0, 1, {{NULL, 3}}},
+      {"0.0.0.0", 0, U, 0, 1, {{NULL, 4}}}},
+     "{\"prefix\":\"2001:db8:1::/48\",\"via\":\"fe80::2\",\"iface\":\"p0\"}\n"
+     "{\"prefix\":\"2001:db8:2::/64\",\"iface\":\"br0\"}\n"
+     "{\"prefix\":\"0.0.0.0/0\",\"iface\":\"" LONG_IFACE "\"}"},
+    /* ECMP: gateway only, gateway and interface, interface only, both families. */
+    {"[{\"prefix\": \"10.7.0.0/16\", \"nexthops\": [{\"via\": \"10.2.0.2\"},"
+     " {\"iface\": \"p1\", \"via\": \"10.3.0.2\"}, {\"iface\": \"br0\"}, {\"via\": \"fe80::9\"}]}]",
+     0,
+     JANSSON,
+     NULL,
+     1,
+     {{"10.7.0.0",
+       16,
+       U,
+       0,
+       4,
+       {{"10.2.0.2", NONE}, {"10.3.0.2", 1}, {NULL, 3}, {"fe80::9", NONE}}}},
+     "{\"prefix\":\"10.7.0.0/16\",\"nexthops\":[{\"via\":\"10.2.0.2\"},"
+     "{\"via\":\"10.3.0.2\",\"iface\":\"p1\"},{\"iface\":\"br0\"},{\"via\":\"fe80::9\"}]}"},
+    {"{\"prefix\": \"2001:db8:3::/64\", \"nexthops\": [{\"via\": \"2001:db8::a\"},"
+     " {\"via\": \"::ffff:10.2.0.2\", \"iface\": \"p1\"}]}",
+     ALLOW,
+     JANSSON,
+     NULL,
+     1,
+     {{"2001:db8:3::", 64, U, 0, 2, {{"2001:db8::a", NONE}, {"::ffff:10.2.0.2", 1}}}},
+     "{\"prefix\":\"2001:db8:3::/64\",\"nexthops\":[{\"via\":\"2001:db8::a\"},"
+     "{\"via\":\"::ffff:10.2.0.2\",\"iface\":\"p1\"}]}"},
+    /* One next hop in "nexthops" is the plain form, and "type": "unicast" the default. */
+    {"[{\"prefix\": \"10.6.0.0/16\", \"nexthops\": [{\"via\": \"10.2.0.2\"}]}]",
+     0,
+     JANSSON,
+     "[{\"prefix\": \"10.6.0.0/16\", \"via\": \"10.2.0.2\"}]",
+     1,
+     {{"10.6.0.0", 16, U, 0, 1, {{"10.2.0.2", NONE}}}},
+     "{\"prefix\":\"10.6.0.0/16\",\"via\":\"10.2.0.2\"}"},
+    {"[{\"type\": \"unicast\", \"prefix\": \"10.6.0.0/16\", \"via\": \"10.2.0.2\"}]",
+     0,
+     JANSSON,
+     "[{\"prefix\": \"10.6.0.0/16\", \"via\": \"10.2.0.2\"}]",
+     1,
+     {{"10.6.0.0", 16, U, 0, 1, {{"10.2.0.2", NONE}}}},
+     "{\"prefix\":\"10.6.0.0/16\",\"via\":\"10.2.0.2\"}"},
+    /* Every type without a next hop, with and without precedence. */
+    {"[{\"prefix\": \"192.0.2.0/24\", \"type\": \"blackhole\"},"
+     " {\"prefix\": \"198.51.100.0/24\", \"type\": \"unreachable\"},"
+     " {\"prefix\": \"203.0.113.7/32\", \"type\": \"local\"},"
+     " {\"prefix\": \"2001:db8:4::/128\", \"type\": \"punt\"},"
+     " {\"precedence\": 7, \"prefix\": \"2001:db8:6::/64\", \"type\": \"blackhole\"}]",
+     0,
+     JANSSON,
+     NULL,
+     5,
+     {{"192.0.2.0", 24, CONTROL_ROUTE_BLACKHOLE, 0, 0, {{0}}},
+      {"198.51.100.0", 24, CONTROL_ROUTE_UNREACHABLE, 0, 0, {{0}}},
+      {"203.0.113.7", 32, CONTROL_ROUTE_LOCAL, 0, 0, {{0}}},
+      {"2001:db8:4::", 128, CONTROL_ROUTE_PUNT, 0, 0, {{0}}},
+      {"2001:db8:6::", 64, CONTROL_ROUTE_BLACKHOLE, 7, 0, {{0}}}},
+     "{\"prefix\":\"192.0.2.0/24\",\"type\":\"blackhole\"}\n"
+     "{\"prefix\":\"198.51.100.0/24\",\"type\":\"unreachable\"}\n"
+     "{\"prefix\":\"203.0.113.7/32\",\"type\":\"local\"}\n"
+     "{\"prefix\":\"2001:db8:4::/128\",\"type\":\"punt\"}\n"
+     "{\"prefix\":\"2001:db8:6::/64\",\"type\":\"blackhole\",\"precedence\":7}"},
+    {"{\"prefix\": \"0.0.0.0/0\", \"type\": \"punt\", \"precedence\": 255}",
+     ALLOW,
+     JANSSON,
+     NULL,
+     1,
+     {{"0.0.0.0", 0, CONTROL_ROUTE_PUNT, 255, 0, {{0}}}},
+     "{\"prefix\":\"0.0.0.0/0\",\"type\":\"punt\",\"precedence\":255}"},
+    /* Precedence on every unicast form. */
+    {"[{\"prefix\": \"10.9.0.0/16\", \"via\": \"10.2.0.2\", \"precedence\": 5},"
+     " {\"prefix\": \"10.8.0.0/16\", \"iface\": \"p0\", \"precedence\": 1, \"type\": \"unicast\"},"
+     " {\"prefix\": \"10.7.0.0/16\", \"precedence\": 255,"
+     " \"nexthops\": [{\"via\": \"10.2.0.2\"}, {\"via\": \"10.2.0.3\", \"iface\": \"p1\"}]}]",
+     0,
+     JANSSON,
+     NULL,
+     3,
+     {{"10.9.0.0", 16, U, 5, 1, {{"10.2.0.2", NONE}}},
+      {"10.8.0.0", 16, U, 1, 1, {{NULL, 0}}},
+      {"10.7.0.0", 16, U, 255, 2, {{"10.2.0.2", NONE}, {"10.2.0.3", 1}}}},
+     "{\"prefix\":\"10.9.0.0/16\",\"precedence\":5,\"via\":\"10.2.0.2\"}\n"
+     "{\"prefix\":\"10.8.0.0/16\",\"precedence\":1,\"iface\":\"p0\"}\n"
+     "{\"prefix\":\"10.7.0.0/16\",\"precedence\":255,\"nexthops\":[{\"via\":\"10.2.0.2\"},"
+     "{\"via\":\"10.2.0.3\",\"iface\":\"p1\"}]}"},
+    /* Mixed lists: the scanner declines at the first new form, wherever it is, and jansson
+     * reads the whole list. */
+    {"[{\"prefix\": \"1.0.0.0/8\", \"via\": \"10.2.0.2\"}, {\"prefix\": \"2.0.0.0/8\", \"iface\": "
+     "\"p0\"},"
+     " {\"prefix\": \"3.0.0.0/8\", \"via\": \"10.2.0.3\"}, {\"prefix\": \"4.0.0.0/8\", \"type\": "
+     "\"blackhole\"}]",
+     0,
+     JANSSON,
+     NULL,
+     4,
+     {{"1.0.0.0", 8, U, 0, 1, {{"10.2.0.2", NONE}}},
+      {"2.0.0.0", 8, U, 0, 1, {{NULL, 0}}},
+      {"3.0.0.0", 8, U, 0, 1, {{"10.2.0.3", NONE}}},
+      {"4.0.0.0", 8, CONTROL_ROUTE_BLACKHOLE, 0, 0, {{0}}}},
+     "{\"prefix\":\"1.0.0.0/8\",\"via\":\"10.2.0.2\"}\n"
+     "{\"prefix\":\"2.0.0.0/8\",\"iface\":\"p0\"}\n"
+     "{\"prefix\":\"3.0.0.0/8\",\"via\":\"10.2.0.3\"}\n"
+     "{\"prefix\":\"4.0.0.0/8\",\"type\":\"blackhole\"}"},
+    {"[{\"prefix\": \"5.0.0.0/8\", \"type\": \"local\"}, {\"prefix\": \"6.0.0.0/8\", \"via\": "
+     "\"10.2.0.2\"}]",
+     0,
+     JANSSON,
+     NULL,
+     2,
+     {{"5.0.0.0", 8, CONTROL_ROUTE_LOCAL, 0, 0, {{0}}},
+      {"6.0.0.0", 8, U, 0, 1, {{"10.2.0.2", NONE}}}},
+     "{\"prefix\":\"5.0.0.0/8\",\"type\":\"local\"}\n"
+     "{\"prefix\":\"6.0.0.0/8\",\"via\":\"10.2.0.2\"}"},
+    {"[{\"prefix\": \"6.0.0.0/8\", \"via\": \"10.2.0.2\"}, {\"prefix\": \"2001:db8:7::/48\","
+     " \"nexthops\": [{\"via\": \"fe80::1\", \"iface\": \"p0\"}, {\"via\": \"fe80::1\", \"iface\": "
+     "\"p1\"}]}]",
+     0,
+     JANSSON,
+     NULL,
+     2,
+     {{"6.0.0.0", 8, U, 0, 1, {{"10.2.0.2", NONE}}},
+      {"2001:db8:7::", 48, U, 0, 2, {{"fe80::1", 0}, {"fe80::1", 1}}}},
+     "{\"prefix\":\"6.0.0.0/8\",\"via\":\"10.2.0.2\"}\n"
+     "{\"prefix\":\"2001:db8:7::/48\",\"nexthops\":[{\"via\":\"fe80::1\",\"iface\":\"p0\"},"
+     "{\"via\":\"fe80::1\",\"iface\":\"p1\"}]}"},
+};
+
+/* Every rejected form: the exact message and the route it names. */
+static const struct bad_body {
+	const char *body;
+	unsigned flags;
+	enum decider decider;
+	const char *message;
+	size_t index;
+} bad_bodies[] = {
+    /* type */
+    {"[{\"prefix\": \"10.0.0.0/8\", \"type\": \"anycast\"}]", 0, JANSSON,
+     "routes[0].type: one of \"unicast\", \"blackhole\", \"unreachable\", \"local\", \"punt\"", 0},
+    {"[{\"prefix\": \"1.0.0.0/8\", \"via\": \"10.2.0.2\"}, {\"prefix\": \"10.0.0.0/8\", \"type\": "
+     "1}]",
+     0, JANSSON,
+     "routes[1].type: one of \"unicast\", \"blackhole\", \"unreachable\", \"local\", \"punt\"", 1},
+    {"{\"prefix\": \"10.0.0.0/8\", \"type\": \"Blackhole\"}", ALLOW, JANSSON,
+     "routes[0].type: one of \"unicast\", \"blackhole\", \"unreachable\", \"local\", \"punt\"", 0},
+    {"[{\"prefix\": \"10.0.0.0/8\", \"type\": \"\"}]", 0, JANSSON,
+     "routes[0].type: one of \"unicast\", \"blackhole\", \"unreachable\", \"local\", \"punt\"", 0},
+    /* precedence */
+    {"[{\"prefix\": \"10.9.0.0/16\", \"via\": \"10.2.0.2\", \"precedence\": 0}]", 0, JANSSON,
+     "routes[0].precedence: an integer 1..255", 0},
+    {"[{\"prefix\": \"10.9.0.0/16\", \"via\": \"10.2.0.2\", \"precedence\": 256}]", 0, JANSSON,
+     "routes[0].precedence: an integer 1..255", 0},
+    {"[{\"prefix\": \"10.9.0.0/16\", \"via\": \"10.2.0.2\", \"precedence\": \"5\"}]", 0, JANSSON,
+     "routes[0].precedence: an integer 1..255", 0},
+    {"[{\"prefix\": \"10.9.0.0/16\", \"via\": \"10.2.0.2\", \"precedence\": 1.5}]", 0, JANSSON,
+     "routes[0].precedence: an integer 1..255", 0},
+    {"[{\"prefix\": \"10.9.0.0/16\", \"via\": \"10.2.0.2\", \"precedence\": 5.0}]", 0, JANSSON,
+     "routes[0].precedence: an integer 1..255", 0},
+    {"[{\"prefix\": \"10.9.0.0/16\", \"via\": \"10.2.0.2\", \"precedence\": -1}]", 0, JANSSON,
+     "routes[0].precedence: an integer 1..255", 0},
+    {"[{\"prefix\": \"10.9.0.0/16\", \"via\": \"10.2.0.2\", \"precedence\": 4294967301}]", 0,
+     JANSSON, "routes[0].precedence: an integer 1..255", 0},
+    {"[{\"prefix\": \"10.9.0.0/16\", \"via\": \"10.2.0.2\", \"precedence\": null}]", 0, JANSSON,
+     "routes[0].precedence: an integer 1..255", 0},
+    {"{\"prefix\": \"10.9.0.0/16\", \"type\": \"blackhole\", \"precedence\": true}", ALLOW, JANSSON,
+     "routes[0].precedence: an integer 1..255", 0},
+    /* nexthops */
+    {"[{\"prefix\": \"10.7.0.0/16\", \"nexthops\": []}]", 0, JANSSON,
+     "routes[0].nexthops: an array of 1..16 next hops", 0},
+    {"[{\"prefix\": \"10.7.0.0/16\", \"nexthops\": {\"via\": \"10.2.0.2\"}}]", 0, JANSSON,
+     "routes[0].nexthops: an array of 1..16 next hops", 0},
+    {"[{\"prefix\": \"10.7.0.0/16\", \"nexthops\": \"10.2.0.2\"}]", 0, JANSSON,
+     "routes[0].nexthops: an array of 1..16 next hops", 0},
+    {"[{\"prefix\": \"10.7.0.0/16\", \"nexthops\": [{\"via\": \"10.2.0.2\"}, \"10.2.0.3\"]}]", 0,
+     JANSSON, "routes[0].nexthops[1]: must be an object", 0},
+    {"[{\"prefix\": \"1.0.0.0/8\", \"via\": \"10.2.0.2\"},"
+     " {\"prefix\": \"10.7.0.0/16\", \"nexthops\": [[{\"via\": \"10.2.0.2\"}]]}]",
+     0, JANSSON, "routes[1].nexthops[0]: must be an object", 1},
+    {"[{\"prefix\": \"10.7.0.0/16\", \"nexthops\": [{\"via\": \"10.2.0.2\", \"weight\": 2}]}]", 0,
+     JANSSON, "routes[0].nexthops[0]: unknown key \"weight\"", 0},
+    {"[{\"prefix\": \"10.7.0.0/16\", \"nexthops\": [{\"via\": \"10.2.0.2\"},"
+     " {\"prefix\": \"10.7.0.0/16\", \"via\": \"10.2.0.3\"}]}]",
+     0, JANSSON, "routes[0].nexthops[1]: unknown key \"prefix\"", 0},
+    {"[{\"prefix\": \"10.7.0.0/16\", \"nexthops\": [{\"nexthops\": []}]}]", 0, JANSSON,
+     "routes[0].nexthops[0]: unknown key \"nexthops\"", 0},
+    {"[{\"prefix\": \"10.7.0.0/16\", \"nexthops\": [{}]}]", 0, JANSSON,
+     "routes[0].nexthops[0]: \"via\" is required", 0},
+    {"[{\"prefix\": \"10.7.0.0/16\", \"nexthops\": [{\"via\": 5}]}]", 0, JANSSON,
+     "routes[0].nexthops[0].via: must be a string (an IP address)", 0},
+    {"[{\"prefix\": \"10.7.0.0/16\", \"nexthops\": [{\"via\": \"10.2.0.2\", \"iface\": 0}]}]", 0,
+     JANSSON, "routes[0].nexthops[0].iface: must be a string (an interface name)", 0},
+    {"[{\"prefix\": \"10.7.0.0/16\", \"nexthops\": [{\"via\": \"10.2.0.2\"}, {\"via\": "
+     "\"10.2.0.256\"}]}]",
+     0, JANSSON, "routes[0].nexthops[1].via: not an IP address: \"10.2.0.256\"", 0},
+    {"[{\"prefix\": \"10.7.0.0/16\", \"nexthops\": [{\"via\": \"10.2.0.2\", \"iface\": \"p9\"}]}]",
+     0, JANSSON, "routes[0].nexthops[0].iface: no such interface \"p9\"", 0},
+    {"[{\"prefix\": \"10.7.0.0/16\", \"via\": \"10.2.0.2\", \"nexthops\": [{\"via\": "
+     "\"10.2.0.2\"}]}]",
+     0, JANSSON, "routes[0]: \"nexthops\" or \"via\"/\"iface\", not both", 0},
+    {"[{\"prefix\": \"10.7.0.0/16\", \"iface\": \"p0\", \"nexthops\": [{\"via\": \"10.2.0.2\"}]}]",
+     0, JANSSON, "routes[0]: \"nexthops\" or \"via\"/\"iface\", not both", 0},
+    /* a type without a next hop given one */
+    {"[{\"prefix\": \"192.0.2.0/24\", \"type\": \"blackhole\", \"via\": \"10.2.0.2\"}]", 0, JANSSON,
+     "routes[0]: a blackhole route has no next hop", 0},
+    {"[{\"prefix\": \"192.0.2.0/24\", \"type\": \"unreachable\", \"iface\": \"p0\"}]", 0, JANSSON,
+     "routes[0]: a unreachable route has no next hop", 0},
+    {"[{\"prefix\": \"192.0.2.0/24\", \"type\": \"local\", \"nexthops\": [{\"via\": "
+     "\"10.2.0.2\"}]}]",
+     0, JANSSON, "routes[0]: a local route has no next hop", 0},
+    {"[{\"prefix\": \"192.0.2.0/24\", \"type\": \"punt\", \"nexthops\": []}]", 0, JANSSON,
+     "routes[0]: a punt route has no next hop", 0},
+    {"[{\"prefix\": \"192.0.2.0/24\", \"type\": \"blackhole\", \"via\": null}]", 0, JANSSON,
+     "routes[0]: a blackhole route has no next hop", 0},
+    /* interfaces */
+    {"[{\"prefix\": \"10.8.0.0/16\", \"iface\": \"p9\"}]", 0, JANSSON,
+     "routes[0].iface: no such interface \"p9\"", 0},
+    {"[{\"prefix\": \"10.8.0.0/16\", \"via\": \"10.2.0.2\", \"iface\": \"P0\"}]", 0, JANSSON,
+     "routes[0].iface: no such interface \"P0\"", 0},
+    {"[{\"prefix\": \"10.8.0.0/16\", \"iface\": \"\"}]", 0, JANSSON,
+     "routes[0].iface: no such interface \"\"", 0},
+    {"[{\"prefix\": \"10.8.0.0/16\", \"iface\": \"" LONG_IFACE "x\"}]", 0, JANSSON,
+     "routes[0].iface: no such interface \"p0.vlan4094-thirty-one-chars-xxx\"", 0},
+    {"[{\"prefix\": \"10.8.0.0/16\", \"iface\": 1}]", 0, JANSSON,
+     "routes[0].iface: must be a string (an interface name)", 0},
+    /* addresses and prefixes in the new forms */
+    {"[{\"prefix\": \"10.9.0.0/16\", \"via\": \"p1\", \"iface\": \"p1\"}]", 0, JANSSON,
+     "routes[0].via: not an IP address: \"p1\"", 0},
+    {"[{\"prefix\": \"10.9.0.0/16\", \"via\": \"10.2.0.2/32\", \"iface\": \"p1\"}]", 0, JANSSON,
+     "routes[0].via: not an IP address: \"10.2.0.2/32\"", 0},
+    {"[{\"prefix\": \"2001:db8::/32\", \"via\": \"fe80::1::2\", \"precedence\": 3}]", 0, JANSSON,
+     "routes[0].via: not an IP address: \"fe80::1::2\"", 0},
+    {"[{\"prefix\": \"2001:db8::/32\", \"via\": \"fe80::1::2\"}]", 0, FAST,
+     "routes[0].via: not an IP address: \"fe80::1::2\"", 0},
+    {"[{\"prefix\": \"10.9.0.1/16\", \"iface\": \"p1\"}]", 0, JANSSON,
+     "routes[0].prefix: host bits set: \"10.9.0.1/16\"", 0},
+    {"[{\"prefix\": \"2001:db8::1/32\", \"type\": \"blackhole\"}]", 0, JANSSON,
+     "routes[0].prefix: host bits set: \"2001:db8::1/32\"", 0},
+    {"[{\"prefix\": \"10.7.0.1/16\", \"nexthops\": [{\"via\": \"10.2.0.2\"}]}]", 0, JANSSON,
+     "routes[0].prefix: host bits set: \"10.7.0.1/16\"", 0},
+    {"[{\"prefix\": \"2001:db8::1/32\", \"via\": \"fe80::1\"}]", 0, FAST,
+     "routes[0].prefix: host bits set: \"2001:db8::1/32\"", 0},
+    {"[{\"prefix\": \"2001:db8::/129\", \"iface\": \"p0\"}]", 0, JANSSON,
+     "routes[0].prefix: prefix length above 128: \"2001:db8::/129\"", 0},
+    {"[{\"prefix\": [\"10.0.0.0/8\"], \"iface\": \"p0\"}]", 0, JANSSON,
+     "routes[0].prefix: must be a string \"address/length\"", 0},
+    /* missing keys */
+    {"[{\"prefix\": \"10.9.0.0/16\", \"type\": \"unicast\"}]", 0, JANSSON,
+     "routes[0]: \"via\" is required", 0},
+    {"[{\"prefix\": \"10.9.0.0/16\", \"precedence\": 5}]", 0, JANSSON,
+     "routes[0]: \"via\" is required", 0},
+    {"[{\"iface\": \"p1\"}]", 0, JANSSON, "routes[0]: \"prefix\" is required", 0},
+    {"[{\"type\": \"blackhole\"}]", 0, JANSSON, "routes[0]: \"prefix\" is required", 0},
+    {"[{\"nexthops\": [{\"via\": \"10.2.0.2\"}]}]", 0, JANSSON, "routes[0]: \"prefix\" is required",
+     0},
+    {"[{\"type\": \"unicast\"}]", 0, JANSSON, "routes[0]: \"prefix\" and \"via\" are required", 0},
+    /* The first bad route is reported, wherever the scanner stopped. */
+    {"[{\"prefix\": \"1.0.0.0/8\", \"via\": \"10.2.0.2\"}, {\"prefix\": \"2.0.0.0/8\", \"via\": "
+     "\"10.2.0.3\"},"
+     " {\"prefix\": \"10.0.0.0/8\", \"type\": \"bogus\"}]",
+     0, JANSSON,
+     "routes[2].type: one of \"unicast\", \"blackhole\", \"unreachable\", \"local\", \"punt\"", 2},
+    {"[{\"prefix\": \"10.0.0.0/33\", \"via\": \"10.2.0.2\"}, {\"prefix\": \"10.8.0.0/16\", "
+     "\"iface\": \"p1\"}]",
+     0, JANSSON, "routes[0].prefix: prefix length above 32: \"10.0.0.0/33\"", 0},
+    {"[{\"prefix\": \"10.8.0.0/16\", \"iface\": \"p1\"}, {\"prefix\": \"10.0.0.1/8\", \"via\": "
+     "\"10.2.0.2\"}]",
+     0, JANSSON, "routes[1].prefix: host bits set: \"10.0.0.1/8\"", 1},
+    /* Within a route: type, missing keys, prefix, precedence, then the next hops. */
+    {"[{\"prefix\": \"10.0.0.0/33\", \"type\": \"x\"}]", 0, JANSSON,
+     "routes[0].type: one of \"unicast\", \"blackhole\", \"unreachable\", \"local\", \"punt\"", 0},
+    {"[{\"prefix\": \"10.0.0.0/33\", \"precedence\": 0, \"iface\": \"p9\"}]", 0, JANSSON,
+     "routes[0].prefix: prefix length above 32: \"10.0.0.0/33\"", 0},
+    {"[{\"prefix\": \"10.0.0.0/8\", \"precedence\": 0, \"iface\": \"p9\"}]", 0, JANSSON,
+     "routes[0].precedence: an integer 1..255", 0},
+    {"[{\"prefix\": \"10.0.0.0/8\", \"precedence\": 0, \"type\": \"local\", \"via\": "
+     "\"10.2.0.2\"}]",
+     0, JANSSON, "routes[0].precedence: an integer 1..255", 0},
+};
+
+static void check_rejects(const char *body, unsigned flags, enum decider decider,
+			  const char *message, size_t index)
+{
+	struct api_route_set set;
+	struct api_parse_error e;
+	int rc = both_ways_set(body, flags, decider, NULL, &set, &e);
+	bool ok = rc == -EINVAL && strcmp(e.message, message) == 0 && e.index == index &&
+		  set.n == 0 && set.routes == NULL && set.paths == NULL;
+	if (!ok)
+		fprintf(stderr, "body %s: rc %d, [%zu] \"%s\", wanted [%zu] \"%s\"\n", body, rc,
+			e.index, e.message, index, message);
+	CHECK(ok);
+	api_route_set_free(&set);
+}
+
+static void test_route_forms(void)
+{
+	for (size_t i = 0; i < sizeof(good_bodies) / sizeof(good_bodies[0]); i++) {
+		const struct good_body *g = &good_bodies[i];
+		check_accepts(g->body, g->flags, g->decider, g->equiv, g->want, g->n);
+	}
+	for (size_t i = 0; i < sizeof(bad_bodies) / sizeof(bad_bodies[0]); i++) {
+		const struct bad_body *b = &bad_bodies[i];
+		check_rejects(b->body, b->flags, b->decider, b->message, b->index);
+	}
+	/* 1, 16 and 17 next hops (CONTROL_ROUTE_PATHS_MAX). */
+	char body[2048];
+	struct want_route w;
+	many_nexthops(body, sizeof(body), 1, &w);
+	check_accepts(body, 0, JANSSON, "[{\"prefix\": \"10.4.0.0/16\", \"via\": \"10.2.0.1\"}]",
+		      &w, 1);
+	many_nexthops(body, sizeof(body), CONTROL_ROUTE_PATHS_MAX, &w);
+	check_accepts(body, 0, JANSSON, NULL, &w, 1);
+	many_nexthops(body, sizeof(body), CONTROL_ROUTE_PATHS_MAX + 1, &w);
+	check_rejects(body, 0, JANSSON, "routes[0].nexthops: an array of 1..16 next hops", 0);
+	/* No interface table: every name is unknown. */
+	struct iface_table *saved = ift;
+	ift = NULL;
+	check_rejects("[{\"prefix\": \"10.8.0.0/16\", \"iface\": \"p0\"}]", 0, JANSSON,
+		      "routes[0].iface: no such interface \"p0\"", 0);
+	ift = saved;
+}
+
+/* ---- api_format_route(): what it writes reads back as the same route --------------------------
+ * The state journal and snapshot write routes with api_format_route() and read them back with
+ * api_parse_routes(), and a full table is read back fast only if the common form is written as
+ * exactly the scanner's form. */
+
+/* Unicast over one gateway on no named interface, default precedence: {"prefix","via"}. */
+static bool common_form(const struct control_route *r)
+{
+	return (r->kind == 0 || r->kind == CONTROL_ROUTE_UNICAST) && r->precedence == 0 &&
+	       r->n_paths == 1 && r->paths[0].gw.family != 0 && r->paths[0].iface == IFACE_ID_NONE;
+}
+
+/* The scanner alone takes text (0), not just jansson. */
+static int fast_only(const char *text, unsigned flags)
+{
+	struct route_vec v = {0};
+	bool single;
+	struct api_parse_error e;
+	int rc = parse_fast(text, strlen(text), flags, &v, &single, &e);
+	free(v.r);
+	free(v.p);
+	return rc;
+}
+
+/* Format r, check the text's shape, parse it back through both parsers and compare every field.
+ * The text goes to buf (API_ROUTE_TEXT_MAX). */
+static bool round_trip(const struct control_route *r, char *buf)
+{
+	size_t len = api_format_route(buf, API_ROUTE_TEXT_MAX, r, ift);
+	bool ok = len > 0 && len == strlen(buf);
+	if (ok && common_form(r)) {
+		char p[IP_PREFIX_STRLEN], a[IP_ADDR_STRLEN], want[128];
+		ip_prefix_format(&r->prefix, p);
+		ip_addr_format(&r->paths[0].gw, a);
+		snprintf(want, sizeof(want), "{\"prefix\":\"%s\",\"via\":\"%s\"}", p, a);
+		ok = strcmp(buf, want) == 0 && fast_only(buf, API_ROUTES_ALLOW_SINGLE) == 0;
+	}
+	struct api_route_set set = {0};
+	if (ok)
+		ok = both_ways_set(buf, API_ROUTES_ALLOW_SINGLE, common_form(r) ? FAST : JANSSON,
+				   NULL, &set, NULL) == 0 &&
+		     set.n == 1 && same_route(&set.routes[0], r);
+	if (!ok) {
+		fprintf(stderr, "round trip: \"%s\" (%zu)\n", buf, len);
+		print_route("formatted", r);
+		if (set.n)
+			print_route("read back", &set.routes[0]);
+	}
+	api_route_set_free(&set);
+	return ok;
+}
+
+/* Format routes[0..n) as one list, as the journal does, and read it back whole. */
+static bool list_round_trip(const struct control_route *routes, size_t n)
+{
+	size_t cap = 2 + n * (API_ROUTE_TEXT_MAX + 1), len = 0;
+	char *text = malloc(cap);
+	bool common = true, ok = text != NULL;
+	if (ok)
+		text[len++] = '[';
+	for (size_t i = 0; ok && i < n; i++) {
+		if (i)
+			text[len++] = ',';
+		size_t w = api_format_route(text + len, cap - len, &routes[i], ift);
+		ok = w > 0;
+		len += w;
+		common = common && common_form(&routes[i]);
+	}
+	if (ok) {
+		text[len++] = ']';
+		text[len] = '\0';
+		ok = !common || fast_only(text, 0) == 0; /* a common-form list is the scanner's */
+	}
+	struct api_route_set set = {0};
+	if (ok)
+		ok = both_ways_set(text, 0, common ? FAST : JANSSON, NULL, &set, NULL) == 0 &&
+		     set.n == n;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = same_route(&set.routes[i], &routes[i]);
+	if (!ok)
+		fprintf(stderr, "list round trip of %zu routes failed: %.300s\n", n,
+			text ? text : "(no memory)");
+	api_route_set_free(&set);
+	free(text);
+	return ok;
+}
+
+/* Every accepted form: the exact text, and the route it reads back as. */
+static void test_format_forms(void)
+{
+	char buf[API_ROUTE_TEXT_MAX], text[4096];
+	for (size_t i = 0; i < sizeof(good_bodies) / sizeof(good_bodies[0]); i++) {
+		const struct good_body *g = &good_bodies[i];
+		struct api_route_set set;
+		struct api_parse_error e;
+		bool single;
+		size_t len = 0;
+		CHECK_EQ(
+		    api_parse_routes(g->body, strlen(g->body), g->flags, ift, &set, &single, &e),
+		    0);
+		for (size_t k = 0; k < set.n; k++) {
+			CHECK(round_trip(&set.routes[k], buf));
+			len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%s",
+						k ? "\n" : "", buf);
+		}
+		if (strcmp(text, g->text) != 0)
+			fprintf(stderr, "formatted %s\n  as   %s\n  not  %s\n", g->body, text,
+				g->text);
+		CHECK(strcmp(text, g->text) == 0);
+		CHECK(list_round_trip(set.routes, set.n));
+		api_route_set_free(&set);
+	}
+}
+
+static uint64_t rng;
+static uint32_t rnd(void)
+{
+	rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17; /* xorshift64 */
+	return (uint32_t)(rng >> 11);
+}
+
+/* An address of either family, often with zero runs (RFC 5952 4.2's "::") or IPv4-mapped
+ * (RFC 5952 5's dotted quad). */
+static struct ip_addr rnd_addr(void)
+{
+	if (rnd() % 2)
+		return ip_addr_v4(rnd());
+	uint8_t v6[16];
+	unsigned style = rnd() % 8;
+	for (int i = 0; i < 16; i += 2) {
+		uint32_t x = rnd();
+		bool zero = style < 4 && (x >> 20) % 2;
+		v6[i] = zero ? 0 : (uint8_t)x;
+		v6[i + 1] = zero ? 0 : (uint8_t)(x >> 8);
+	}
+	if (style == 7) /* ::ffff:a.b.c.d */
+		memset(v6, 0, 10), v6[10] = v6[11] = 0xff;
+	return ip_addr_v6(v6);
+}
+
+/* A route api_parse_routes() could have produced: canonical prefix, a kind (0 meaning unicast
+ * too), precedence 0..255, and for unicast 1..16 next hops of gateway only, interface only, or
+ * both. */
+static void rnd_route(struct control_route *r, struct control_path paths[CONTROL_ROUTE_PATHS_MAX])
+{
+	struct ip_addr a = rnd_addr();
+	unsigned len = rnd() % (ip_family_bits(a.family) + 1);
+	*r =
+	    (struct control_route){.prefix = {.addr = ip_addr_masked(&a, len), .len = (uint8_t)len},
+				   .kind = (uint8_t)(rnd() % 6),
+				   .precedence = (uint8_t)(rnd() % 4 ? 0 : rnd() % 256),
+				   .paths = paths};
+	if (r->kind && r->kind != CONTROL_ROUTE_UNICAST)
+		return;
+	r->n_paths = (uint8_t)(rnd() % 3 ? 1 : 1 + rnd() % CONTROL_ROUTE_PATHS_MAX);
+	for (unsigned k = 0; k < r->n_paths; k++) {
+		unsigned form = rnd() % 3; /* 0: gateway, 1: interface, 2: both */
+		paths[k] = (struct control_path){.iface = IFACE_ID_NONE};
+		if (form != 1)
+			paths[k].gw = rnd_addr();
+		if (form != 0)
+			paths[k].iface = (iface_id_t)(rnd() % iface_table_count(ift));
+	}
+}
+
+static void test_format_random(uint64_t seed)
+{
+	enum { N = 4000, LIST = 64 };
+	static struct control_route routes[LIST];
+	static struct control_path paths[LIST][CONTROL_ROUTE_PATHS_MAX];
+	char buf[API_ROUTE_TEXT_MAX];
+	rng = seed;
+	size_t failed = 0;
+	for (size_t i = 0; i < N; i++) {
+		rnd_route(&routes[i % LIST], paths[i % LIST]);
+		failed += !round_trip(&routes[i % LIST], buf);
+		if (i % LIST == LIST - 1)
+			failed += !list_round_trip(routes, LIST);
+	}
+	/* Common-form lists, as most of a full table's journal is: the scanner reads them. */
+	for (size_t l = 0; l < 16; l++) {
+		for (size_t i = 0; i < LIST; i++) {
+			do
+				rnd_route(&routes[i], paths[i]);
+			while (
+			    !(routes[i].kind <= CONTROL_ROUTE_UNICAST && routes[i].n_paths == 1));
+			routes[i].precedence = 0;
+			paths[i][0].iface = IFACE_ID_NONE;
+			if (!paths[i][0].gw.family)
+				paths[i][0].gw = rnd_addr();
+		}
+		failed += !list_round_trip(routes, LIST);
+	}
+	if (failed)
+		fprintf(stderr, "format round trip: %zu failures (seed %llu)\n", failed,
+			(unsigned long long)seed);
+	CHECK_EQ(failed, 0);
+}
+
+/* The longest route text: 16 next hops of the longest IPv6 text on the longest interface name,
+ * the longest prefix, precedence 255. It must fit API_ROUTE_TEXT_MAX; and any smaller buffer
+ * than the text needs gets nothing but an empty string. */
+static void test_format_bounds(void)
+{
+	struct control_path paths[CONTROL_ROUTE_PATHS_MAX];
+	uint8_t ones[16];
+	memset(ones, 0xff, sizeof(ones));
+	for (unsigned k = 0; k < CONTROL_ROUTE_PATHS_MAX; k++)
+		paths[k] = (struct control_path){.gw = ip_addr_v6(ones), .iface = 4};
+	struct control_route worst = {.prefix = {.addr = ip_addr_v6(ones), .len = 128},
+				      .kind = CONTROL_ROUTE_UNICAST,
+				      .precedence = 255,
+				      .n_paths = CONTROL_ROUTE_PATHS_MAX,
+				      .paths = paths};
+	char buf[API_ROUTE_TEXT_MAX];
+	CHECK(round_trip(&worst, buf));
+	struct control_route common = {
+	    .prefix = ip_prefix_v4(0x0a090000, 16),
+	    .kind = CONTROL_ROUTE_UNICAST,
+	    .n_paths = 1,
+	    .paths = &(struct control_path){.gw = ip_addr_v4(0x0a020002), .iface = IFACE_ID_NONE}};
+	struct control_route hole = {.prefix = ip_prefix_v4(0xc0000200, 24),
+				     .kind = CONTROL_ROUTE_BLACKHOLE};
+	const struct control_route *cases[] = {&worst, &common, &hole};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		char want[API_ROUTE_TEXT_MAX], got[API_ROUTE_TEXT_MAX + 1];
+		size_t len = api_format_route(want, sizeof(want), cases[c], ift);
+		CHECK(len > 0 && len < API_ROUTE_TEXT_MAX);
+		for (size_t cap = 0; cap <= len; cap++) {
+			memset(got, 'x', sizeof(got));
+			size_t w = api_format_route(got, cap, cases[c], ift);
+			/* Nothing but the empty string, nothing at or past cap. */
+			bool ok = w == 0 && (cap == 0 || got[0] == '\0');
+			for (size_t k = cap; k < len + 1; k++)
+				ok = ok && got[k] == 'x';
+			if (!ok)
+				fprintf(stderr, "format into %zu bytes of %zu: returned %zu\n", cap,
+					len + 1, w);
+			CHECK(ok);
+		}
+		memset(got, 'x', sizeof(got));
+		CHECK_EQ(api_format_route(got, len + 1, cases[c], ift), len);
+		CHECK(strcmp(got, want) == 0);
+	}
+}
+
+/* Interface names are any JSON string the configuration takes: the formatter must escape them
+ * (RFC 8259 7) or the journal it writes does not parse back. */
+static void test_format_escapes(void)
+{
+	static const char *const names[] = {
+	    "q\"uote", "back\\slash", "tab\tc",
+	    "\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\""};
+	static_assert(sizeof("\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"") ==
+			  IFACE_NAME_MAX,
+		      "the longest name, every character escaped");
+	struct iface_table *odd = iface_table_create(), *saved = ift;
+	CHECK(odd != NULL);
+	if (!odd)
+		return;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct iface d = {.kind = IFACE_KIND_PORT, .port = (port_id_t)i};
+		snprintf(d.name, sizeof(d.name), "%s", names[i]);
+		CHECK_EQ(iface_table_add(odd, &d), (int)i);
+	}
+	ift = odd;
+	static const char body[] =
+	    "[{\"prefix\": \"10.0.0.0/8\", \"iface\": \"q\\\"uote\"},"
+	    " {\"prefix\": \"10.1.0.0/16\", \"via\": \"10.2.0.2\", \"iface\": \"back\\\\slash\"},"
+	    " {\"prefix\": \"10.3.0.0/16\", \"nexthops\": [{\"iface\": \"tab\\tc\"}, {\"iface\": "
+	    "\"tab\\u0009c\"}]}]";
+	static const struct want_route want[] = {
+	    {"10.0.0.0", 8, U, 0, 1, {{NULL, 0}}},
+	    {"10.1.0.0", 16, U, 0, 1, {{"10.2.0.2", 1}}},
+	    {"10.3.0.0", 16, U, 0, 2, {{NULL, 2}, {NULL, 2}}},
+	};
+	static const char *const text[] = {
+	    "{\"prefix\":\"10.0.0.0/8\",\"iface\":\"q\\\"uote\"}",
+	    "{\"prefix\":\"10.1.0.0/16\",\"via\":\"10.2.0.2\",\"iface\":\"back\\\\slash\"}",
+	    "{\"prefix\":\"10.3.0.0/16\",\"nexthops\":[{\"iface\":\"tab\\u0009c\"},"
+	    "{\"iface\":\"tab\\u0009c\"}]}",
+	};
+	check_accepts(body, 0, JANSSON, NULL, want, 3);
+	struct api_route_set set;
+	struct api_parse_error e;
+	bool single;
+	char buf[API_ROUTE_TEXT_MAX];
+	CHECK_EQ(api_parse_routes(body, strlen(body), 0, ift, &set, &single, &e), 0);
+	for (size_t i = 0; i < set.n && i < 3; i++) {
+		CHECK(round_trip(&set.routes[i], buf));
+		if (strcmp(buf, text[i]) != 0)
+			fprintf(stderr, "formatted as %s, not %s\n", buf, text[i]);
+		CHECK(strcmp(buf, text[i]) == 0);
+	}
+	CHECK(list_round_trip(set.routes, set.n));
+	api_route_set_free(&set);
+	/* The longest name, every character escaped, on 16 IPv4 next hops: it fits. On 16 of the
+	 * longest IPv6 texts it does not (api_parse.h): 0 and an empty string, nothing more. */
+	struct control_path paths[CONTROL_ROUTE_PATHS_MAX];
+	uint8_t ones[16];
+	memset(ones, 0xff, sizeof(ones));
+	for (unsigned k = 0; k < CONTROL_ROUTE_PATHS_MAX; k++)
+		paths[k] = (struct control_path){.gw = ip_addr_v6(ones), .iface = 3};
+	struct control_route worst = {.prefix = {.addr = ip_addr_v6(ones), .len = 128},
+				      .kind = CONTROL_ROUTE_UNICAST,
+				      .precedence = 255,
+				      .n_paths = CONTROL_ROUTE_PATHS_MAX,
+				      .paths = paths};
+	memset(buf, 'x', sizeof(buf));
+	CHECK_EQ(api_format_route(buf, sizeof(buf), &worst, ift), 0);
+	CHECK(buf[0] == '\0');
+	for (unsigned k = 0; k < CONTROL_ROUTE_PATHS_MAX; k++)
+		paths[k].gw = ip_addr_v4(0xffffffff);
+	worst.prefix = ip_prefix_v4(0xffffffff, 32);
+	CHECK(round_trip(&worst, buf));
+	ift = saved;
+	iface_table_free(odd);
+}
+
 static void test_skip_value(void)
 {
 	const char *s = "  [1, {\"a\": \"]\\\"\"}, [2]] , 3";
@@ -488,6 +1335,10 @@ static void test_skip_value(void)
 
 int main(void)
 {
+	const char *env = getenv("TEST_SEED");
+	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) * 2654435761u | 1;
+	printf("test_api_parse: seed %llu (TEST_SEED=%llu replays)\n", (unsigned long long)seed,
+	       (unsigned long long)seed);
 	test_ipv4();
 	test_prefix();
 	test_mac_and_paging();
@@ -496,6 +1347,11 @@ int main(void)
 	test_error_body();
 	ift = test_ifaces();
 	test_routes();
+	test_route_forms();
+	test_format_forms();
+	test_format_random(seed ? seed : 1);
+	test_format_bounds();
+	test_format_escapes();
 	test_skip_value();
 	iface_table_free(ift);
 	return check_report("test_api_parse");
