@@ -52,10 +52,12 @@ struct state_change {
 
 /* Room for one route's text in the common form ({"prefix":P,"via":A}, both IPv6 at most). */
 #define STATE_ROUTE_TEXT_COMMON 128
-/* Room route r's text needs (api_format_route() never writes more, NUL included). */
+/* Room route r's text needs (api_format_route() never writes more, NUL included): the common
+ * form, gateway only, or the most any route takes. */
 static inline size_t state_route_room(const struct control_route *r)
 {
-	return r->n_paths <= 1 && !r->precedence ? STATE_ROUTE_TEXT_COMMON : API_ROUTE_TEXT_MAX;
+	bool common = r->n_paths == 1 && !r->precedence && r->paths[0].iface == IFACE_ID_NONE;
+	return common ? STATE_ROUTE_TEXT_COMMON : API_ROUTE_TEXT_MAX;
 }
 
 /* The records, malloc'd (not NUL-terminated in the count: *len excludes the NUL that follows),

@@ -54,12 +54,26 @@ static struct iface_domain *domain_of(struct iface_table *t, const struct iface 
 	return f->kind == IFACE_KIND_BRIDGE ? &t->bridges[f->bridge] : &t->ports[f->port];
 }
 
+bool iface_name_valid(const char *name)
+{
+	size_t len = strnlen(name, IFACE_NAME_MAX);
+	if (len == 0 || len == IFACE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr("._-@+", c)))
+			return false;
+	}
+	return true;
+}
+
 /* Check desc and fill *f (the stored form). 0 or -EINVAL. */
 static int describe(const struct iface_table *t, const struct iface *desc, struct iface *f)
 {
-	size_t len = strnlen(desc->name, IFACE_NAME_MAX);
-	if (len == 0 || len == IFACE_NAME_MAX)
+	if (!iface_name_valid(desc->name))
 		return -EINVAL;
+	size_t len = strlen(desc->name);
 	memset(f, 0, sizeof(*f));
 	memcpy(f->name, desc->name, len);
 	f->kind = desc->kind;

@@ -74,6 +74,10 @@ struct iface {
 
 struct iface_table;
 
+/* A name is 1..31 characters of letters, digits and "._-@+" (no blank, quote, slash or control
+ * character: names appear in URLs, JSON and log lines as they are). Any thread. */
+bool iface_name_valid(const char *name);
+
 /* An empty table. NULL with errno ENOMEM. Set-up. */
 struct iface_table *iface_table_create(void);
 /* NULL is a no-op. No reader may use the table any more. */

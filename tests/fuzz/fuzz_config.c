@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	REQUIRE(cfg.n_workers >= 1 && cfg.n_workers <= DP_MAX_WORKERS);
 	REQUIRE(cfg.n_routes == 0 || cfg.routes != NULL);
 	for (unsigned i = 0; i < cfg.n_ports; i++)
-		REQUIRE(cfg.ports[i].n_addrs <= DP_MAX_ADDRS &&
+		REQUIRE(cfg.ports[i].n_addrs <= IFACE_MAX_ADDRS &&
 			memchr(cfg.ports[i].name, '\0', CFG_NAME_MAX) != NULL);
 	config_free(&cfg);
 	return 0;

@@ -19,6 +19,7 @@
 #include "api_parse.h"
 #include "compiler.h"
 #include "device.h"
+#include "iface.h"
 #include "ipaddr.h"
 
 struct ctx {
@@ -137,6 +138,8 @@ static int parse_ports(struct ctx *c, json_t *arr, struct ixyd_config *cfg)
 		snprintf(f, sizeof(f), "ports[%zu].name", i);
 		if (get_string(c, f, json_object_get(p, "name"), port->name, sizeof(port->name)))
 			return -1;
+		if (!iface_name_valid(port->name))
+			return fail(c, f, "\"%s\": use letters, digits and ._-@+ only", port->name);
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(cfg->ports[j].name, port->name) == 0)
 				return fail(c, f, "\"%s\" is also the name of ports[%zu]",
@@ -194,6 +197,8 @@ static int parse_bridges(struct ctx *c, json_t *arr, struct ixyd_config *cfg)
 		snprintf(f, sizeof(f), "bridges[%zu].name", i);
 		if (get_string(c, f, json_object_get(b, "name"), br->name, sizeof(br->name)))
 			return -1;
+		if (!iface_name_valid(br->name))
+			return fail(c, f, "\"%s\": use letters, digits and ._-@+ only", br->name);
 		for (size_t j = 0; j < cfg->n_ports; j++)
 			if (strcmp(cfg->ports[j].name, br->name) == 0)
 				return fail(c, f, "\"%s\" is also the name of ports[%zu]", br->name,
