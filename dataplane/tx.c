@@ -98,9 +98,11 @@ void dp_flood(struct dp_ctx *ctx, uint16_t br, uint16_t skip_port, uint16_t coun
 			ctr_drop(ctx, count_port, DP_DROP_NO_BUFFER);
 			continue;
 		}
-		memcpy(c->data, b->data, b->len);
-		c->len = b->len;
+		pkt_reset(c, b->len);
+		memcpy(pkt_data(c), pkt_data(b), b->len);
 		c->rx_port = b->rx_port;
+		c->l2_len = b->l2_len;
+		c->vlan_tci = b->vlan_tci;
 		dp_tx_enqueue(ctx, targets[i], c);
 	}
 	if (!keep_original)
@@ -150,7 +152,8 @@ int dp_send_arp_request(struct dp_ctx *ctx, uint16_t iface, uint32_t ip)
 	}
 	/* RFC 826, "Packet Generation": who-has ip, tell src; target hardware address unknown
 	 * (zero), sent to the broadcast address. Padded to the Ethernet minimum. */
-	memset(b->data, 0, ETH_MIN_FRAME_LEN);
+	pkt_reset(b, ETH_MIN_FRAME_LEN);
+	memset(pkt_data(b), 0, ETH_MIN_FRAME_LEN);
 	struct eth_hdr *eth = pkt_eth(b);
 	memset(eth->dst, 0xff, ETH_ALEN);
 	memcpy(eth->src, ifc->mac, ETH_ALEN);
@@ -164,7 +167,6 @@ int dp_send_arp_request(struct dp_ctx *ctx, uint16_t iface, uint32_t ip)
 	memcpy(arp->sha, ifc->mac, ETH_ALEN);
 	arp->spa_be = htonl(src);
 	arp->tpa_be = htonl(ip);
-	b->len = ETH_MIN_FRAME_LEN;
 	b->rx_port = ifc->ports[0];
 	if (ifc->is_bridge)
 		dp_flood(ctx, iface, DP_IFACE_NONE, ifc->ports[0], b, false);

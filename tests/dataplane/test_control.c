@@ -35,7 +35,8 @@ static uint16_t csum(const uint8_t *p, size_t len)
 static struct pkt_buf *datagram(const uint8_t *router_mac, uint32_t dst, uint8_t tag)
 {
 	struct pkt_buf *b = pkt_buf_alloc(pool);
-	uint8_t *f = b->data;
+	pkt_reset(b, 54);
+	uint8_t *f = pkt_data(b);
 	memset(f, 0, 64);
 	memcpy(f, router_mac, 6);
 	memcpy(f + 6, host_a_mac, 6);
@@ -47,14 +48,14 @@ static struct pkt_buf *datagram(const uint8_t *router_mac, uint32_t dst, uint8_t
 	uint16_t c = csum(ip, 20);
 	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
 	f[40] = tag;
-	b->len = 54;
 	return b;
 }
 
 static struct pkt_buf *arp_reply(const uint8_t *router_mac, uint32_t spa, uint32_t tpa)
 {
 	struct pkt_buf *b = pkt_buf_alloc(pool);
-	uint8_t *f = b->data;
+	pkt_reset(b, 60);
+	uint8_t *f = pkt_data(b);
 	memset(f, 0, 60);
 	memcpy(f, router_mac, 6);
 	memcpy(f + 6, gw_mac, 6);
@@ -64,7 +65,6 @@ static struct pkt_buf *arp_reply(const uint8_t *router_mac, uint32_t spa, uint32
 	memcpy(f + 28, &s, 4);
 	memcpy(f + 32, router_mac, 6);
 	memcpy(f + 38, &t, 4);
-	b->len = 60;
 	return b;
 }
 
@@ -112,7 +112,7 @@ int main(void)
 	control_poll(ctl);
 	CHECK_EQ(d1->n_tx, 1);
 	if (d1->n_tx == 1) {
-		uint8_t *f = d1->tx[0]->data;
+		uint8_t *f = pkt_data(d1->tx[0]);
 		CHECK_EQ(f[12], 8);
 		CHECK_EQ(f[13], 6);
 		CHECK_EQ(f[21], 1);
@@ -130,7 +130,7 @@ int main(void)
 	control_poll(ctl);
 	CHECK_EQ(d1->n_tx, 5);
 	for (uint32_t i = 1; i < d1->n_tx; i++) {
-		uint8_t *f = d1->tx[i]->data;
+		uint8_t *f = pkt_data(d1->tx[i]);
 		CHECK(memcmp(f, gw_mac, 6) == 0);
 		CHECK_EQ(f[40], i + 1); /* tags 2, 3, 4, 5 */
 		CHECK_EQ(f[22], 63);
@@ -193,7 +193,7 @@ int main(void)
 	dp_ctx_flush(w);
 	CHECK_EQ(d1->n_tx, before + 1);
 	if (d1->n_tx == before + 1)
-		CHECK(memcmp(d1->tx[before]->data, nb_mac, 6) == 0);
+		CHECK(memcmp(pkt_data(d1->tx[before]), nb_mac, 6) == 0);
 
 	control_free(ctl);
 	fake_close(&d0->base);

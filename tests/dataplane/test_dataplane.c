@@ -54,7 +54,8 @@ static struct pkt_buf *make_ipv4(const uint8_t *dst_mac, const uint8_t *src_mac,
 	struct pkt_buf *b = pkt_buf_alloc(test_pool);
 	if (!b)
 		return NULL;
-	uint8_t *f = b->data;
+	pkt_reset(b, 0); /* the length is set below */
+	uint8_t *f = pkt_data(b);
 	memcpy(f, dst_mac, 6);
 	memcpy(f + 6, src_mac, 6);
 	f[12] = 0x08, f[13] = 0x00;
@@ -84,7 +85,7 @@ static struct pkt_buf *make_echo(const uint8_t *dst_mac, const uint8_t *src_mac,
 				 uint32_t dst, uint8_t ttl)
 {
 	struct pkt_buf *b = make_ipv4(dst_mac, src_mac, src, dst, ttl, 1, 40, 5);
-	uint8_t *icmp = b->data + 34;
+	uint8_t *icmp = pkt_data(b) + 34;
 	icmp[0] = 8, icmp[1] = 0, icmp[2] = icmp[3] = 0;
 	icmp[4] = 0xbe, icmp[5] = 0xef, icmp[6] = 0, icmp[7] = 7;
 	uint16_t c = ref_csum(icmp, 40);
@@ -96,7 +97,8 @@ static struct pkt_buf *make_arp(const uint8_t *src_mac, const uint8_t *dst_mac, 
 				uint32_t spa, uint32_t tpa)
 {
 	struct pkt_buf *b = pkt_buf_alloc(test_pool);
-	uint8_t *f = b->data;
+	pkt_reset(b, 60);
+	uint8_t *f = pkt_data(b);
 	memset(f, 0, 60);
 	memcpy(f, dst_mac, 6);
 	memcpy(f + 6, src_mac, 6);
@@ -107,7 +109,6 @@ static struct pkt_buf *make_arp(const uint8_t *src_mac, const uint8_t *dst_mac, 
 	uint32_t s = htonl(spa), t = htonl(tpa);
 	memcpy(f + 28, &s, 4);
 	memcpy(f + 38, &t, 4);
-	b->len = 60;
 	return b;
 }
 
@@ -262,14 +263,14 @@ static void test_forward(void)
 	CHECK_EQ(t.dev[0]->n_tx, 0);
 	if (t.dev[1]->n_tx == 1) {
 		struct pkt_buf *o = t.dev[1]->tx[0];
-		CHECK(memcmp(o->data, host_b_mac, 6) == 0);
-		CHECK(memcmp(o->data + 6, t.dev[1]->mac, 6) == 0);
-		CHECK_EQ(o->data[14 + 8], 63);
-		CHECK(ref_csum_ok(o->data + 14, 20));
+		CHECK(memcmp(pkt_data(o), host_b_mac, 6) == 0);
+		CHECK(memcmp(pkt_data(o) + 6, t.dev[1]->mac, 6) == 0);
+		CHECK_EQ(pkt_data(o)[14 + 8], 63);
+		CHECK(ref_csum_ok(pkt_data(o) + 14, 20));
 		CHECK_EQ(o->len, 14 + 120);
 		bool payload_ok = true;
 		for (unsigned i = 0; i < 100; i++)
-			payload_ok &= o->data[34 + i] == (uint8_t)i;
+			payload_ok &= pkt_data(o)[34 + i] == (uint8_t)i;
 		CHECK(payload_ok);
 	}
 	/* Via a gateway: 10.9.1.1 goes to 10.2.0.2's MAC. */
@@ -277,21 +278,21 @@ static void test_forward(void)
 	    make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 9, 1, 1), 64, 17, 10, 5));
 	CHECK_EQ(t.dev[1]->n_tx, 2);
 	if (t.dev[1]->n_tx == 2)
-		CHECK(memcmp(t.dev[1]->tx[1]->data, host_b_mac, 6) == 0);
+		CHECK(memcmp(pkt_data(t.dev[1]->tx[1]), host_b_mac, 6) == 0);
 	/* Options (IHL 7) and a fragment (MF, offset 0) pass unchanged but for TTL and checksum. */
 	struct pkt_buf *o =
 	    make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 9, 17, 30, 7);
-	o->data[14 + 6] = 0x20; /* MF */
+	pkt_data(o)[14 + 6] = 0x20; /* MF */
 	uint16_t c;
-	o->data[24] = o->data[25] = 0;
-	c = ref_csum(o->data + 14, 28);
-	o->data[24] = (uint8_t)(c >> 8), o->data[25] = (uint8_t)c;
+	pkt_data(o)[24] = pkt_data(o)[25] = 0;
+	c = ref_csum(pkt_data(o) + 14, 28);
+	pkt_data(o)[24] = (uint8_t)(c >> 8), pkt_data(o)[25] = (uint8_t)c;
 	uint8_t before[128];
-	memcpy(before, o->data + 14, 58);
+	memcpy(before, pkt_data(o) + 14, 58);
 	rx1(&t, 0, o);
 	CHECK_EQ(t.dev[1]->n_tx, 3);
 	if (t.dev[1]->n_tx == 3) {
-		uint8_t *ip = t.dev[1]->tx[2]->data + 14;
+		uint8_t *ip = pkt_data(t.dev[1]->tx[2]) + 14;
 		CHECK_EQ(ip[8], 8);
 		CHECK(ref_csum_ok(ip, 28));
 		before[8] = 8;
@@ -383,7 +384,7 @@ static void test_neighbour_change(void)
 	dp_ctx_flush(t.ctx);
 	CHECK_EQ(t.dev[1]->n_tx, 20);
 	for (uint32_t i = 0; i < t.dev[1]->n_tx; i++) {
-		const uint8_t *f = t.dev[1]->tx[i]->data;
+		const uint8_t *f = pkt_data(t.dev[1]->tx[i]);
 		CHECK(memcmp(f, i % 2 ? host_c_mac : host_b_mac, 6) == 0);
 		CHECK(memcmp(f + 6, t.dev[1]->mac, 6) == 0);
 		CHECK_EQ(f[12], 0x08);
@@ -396,7 +397,7 @@ static void test_neighbour_change(void)
 	rx1(&t, 0, make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 9, 1, 1), 64, 17, 10, 5));
 	CHECK_EQ(t.dev[1]->n_tx, 21);
 	if (t.dev[1]->n_tx == 21)
-		CHECK(memcmp(t.dev[1]->tx[20]->data, host_c_mac, 6) == 0);
+		CHECK(memcmp(pkt_data(t.dev[1]->tx[20]), host_c_mac, 6) == 0);
 	/* The gateway is deleted: the next packet goes to the control thread to resolve. */
 	CHECK_EQ(neigh_delete(t.neigh, IP(10, 2, 0, 2)), 0);
 	rx1(&t, 0, make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 9, 1, 1), 64, 17, 10, 5));
@@ -427,15 +428,15 @@ static void test_malformed(void)
 	rx1(&t, 0, b), n_bad++;
 	/* IHL 4 */
 	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
-	b->data[14] = 0x44;
+	pkt_data(b)[14] = 0x44;
 	rx1(&t, 0, b), n_bad++;
 	/* version 6 in an IPv4 ethertype */
 	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
-	b->data[14] = 0x65;
+	pkt_data(b)[14] = 0x65;
 	rx1(&t, 0, b), n_bad++;
 	/* bad checksum */
 	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
-	b->data[14 + 10] ^= 0x55;
+	pkt_data(b)[14 + 10] ^= 0x55;
 	rx1(&t, 0, b), n_bad++;
 	/* total length beyond the frame */
 	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
@@ -443,7 +444,8 @@ static void test_malformed(void)
 	rx1(&t, 0, b), n_bad++;
 	/* total length shorter than the header */
 	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
-	b->data[16] = 0, b->data[17] = 12; /* checksum now wrong too, either check catches it */
+	pkt_data(b)[16] = 0,
+	pkt_data(b)[17] = 12; /* checksum now wrong too, either check catches it */
 	rx1(&t, 0, b), n_bad++;
 	/* oversized frames: far over, and one byte over the untagged maximum of 1514 (only a
 	 * tagged frame may have 4 more) */
@@ -458,7 +460,7 @@ static void test_malformed(void)
 	/* A tagged frame of 1518 bytes is whole: the bridge floods it (it does not look inside
 	 * the tag). */
 	b = make_ipv4(host_b_mac, host_a_mac, IP(10, 3, 0, 2), IP(10, 3, 0, 3), 64, 17, 10, 5);
-	b->data[12] = 0x81, b->data[13] = 0x00;
+	pkt_data(b)[12] = 0x81, pkt_data(b)[13] = 0x00;
 	b->len = 1518;
 	rx1(&t, 2, b);
 	CHECK_EQ(t.dev[3]->n_tx, 1);
@@ -476,7 +478,7 @@ static void test_malformed(void)
 	CHECK_EQ(drops(&t, 0, DP_DROP_TTL_EXPIRED), 2);
 	CHECK_EQ(t.dev[0]->n_tx, 2);
 	for (uint32_t i = 0; i < t.dev[0]->n_tx && i < 2; i++) {
-		uint8_t *f = t.dev[0]->tx[i]->data;
+		uint8_t *f = pkt_data(t.dev[0]->tx[i]);
 		CHECK(memcmp(f, host_a_mac, 6) == 0);
 		CHECK(ref_csum_ok(f + 14, 20));
 		CHECK_EQ(f[14 + 9], 1);
@@ -505,7 +507,7 @@ static void test_icmp(void)
 	rx1(&t, 0, make_echo(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 1), 64));
 	CHECK_EQ(t.dev[0]->n_tx, 2);
 	for (uint32_t i = 0; i < t.dev[0]->n_tx && i < 2; i++) {
-		uint8_t *f = t.dev[0]->tx[i]->data;
+		uint8_t *f = pkt_data(t.dev[0]->tx[i]);
 		CHECK(memcmp(f, host_a_mac, 6) == 0);
 		CHECK(memcmp(f + 6, rm, 6) == 0);
 		CHECK(ref_csum_ok(f + 14, 20));
@@ -530,7 +532,7 @@ static void test_icmp(void)
 	CHECK_EQ(drops(&t, 0, DP_DROP_BAD_HEADER), n_bad);
 	/* An echo with a broken ICMP checksum is a bad header, not answered. */
 	struct pkt_buf *b = make_echo(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 1, 0, 1), 64);
-	b->data[40] ^= 1;
+	pkt_data(b)[40] ^= 1;
 	rx1(&t, 0, b);
 	CHECK_EQ(t.dev[0]->n_tx, 2);
 	CHECK_EQ(drops(&t, 0, DP_DROP_BAD_HEADER), n_bad + 1);
@@ -541,7 +543,7 @@ static void test_icmp(void)
 	CHECK_EQ(drops(&t, 0, DP_DROP_NO_ROUTE), 1);
 	CHECK_EQ(t.dev[0]->n_tx, 1);
 	if (t.dev[0]->n_tx == 1) {
-		uint8_t *f = t.dev[0]->tx[0]->data;
+		uint8_t *f = pkt_data(t.dev[0]->tx[0]);
 		CHECK_EQ(f[34], 3);
 		CHECK_EQ(f[35], 0);
 		CHECK(ref_csum_ok(f + 34, 8 + 30));
@@ -552,7 +554,7 @@ static void test_icmp(void)
 	/* No error about an ICMP error (RFC 1812 4.3.2.7): a Time Exceeded with TTL 1 dies
 	 * silently; an echo request with TTL 1 does get one. */
 	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 1, 1, 36, 5);
-	b->data[34] = 11;
+	pkt_data(b)[34] = 11;
 	rx1(&t, 0, b);
 	CHECK_EQ(t.dev[0]->n_tx, 0);
 	rx1(&t, 0, make_echo(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 1));
@@ -604,7 +606,7 @@ static void test_icmp_rate_limit(void)
 	else
 		CHECK(n >= burst && n <= burst + refilled_max);
 	for (uint32_t i = 0; i < t.dev[0]->n_tx; i++)
-		CHECK_EQ(t.dev[0]->tx[i]->data[34], 11); /* all Time Exceeded */
+		CHECK_EQ(pkt_data(t.dev[0]->tx[i])[34], 11); /* all Time Exceeded */
 	bed_free(&t);
 }
 
@@ -617,7 +619,7 @@ static void test_arp_and_resolution(void)
 	rx1(&t, 0, make_arp(host_c_mac, bcast_mac, 1, IP(10, 1, 0, 7), IP(10, 1, 0, 1)));
 	CHECK_EQ(t.dev[0]->n_tx, 1);
 	if (t.dev[0]->n_tx == 1) {
-		uint8_t *f = t.dev[0]->tx[0]->data;
+		uint8_t *f = pkt_data(t.dev[0]->tx[0]);
 		CHECK(memcmp(f, host_c_mac, 6) == 0);
 		CHECK_EQ(f[21], 2);
 		CHECK(memcmp(f + 22, t.dev[0]->mac, 6) == 0);
@@ -636,11 +638,11 @@ static void test_arp_and_resolution(void)
 	/* A request whose frame source differs from its ar$sha: the reply goes to ar$sha (RFC
 	 * 826), here unicast, though the frame came from a broadcast address. */
 	struct pkt_buf *rq = make_arp(host_c_mac, bcast_mac, 1, IP(10, 1, 0, 7), IP(10, 1, 0, 1));
-	memcpy(rq->data + 6, host_b_mac, 6);
+	memcpy(pkt_data(rq) + 6, host_b_mac, 6);
 	rx1(&t, 0, rq);
 	CHECK_EQ(t.dev[0]->n_tx, 2);
 	if (t.dev[0]->n_tx == 2)
-		CHECK(memcmp(t.dev[0]->tx[1]->data, host_c_mac, 6) == 0);
+		CHECK(memcmp(pkt_data(t.dev[0]->tx[1]), host_c_mac, 6) == 0);
 	CHECK(dp_ctl_pop(t.dp, 0, &msg)); /* learnt as before */
 	fake_dev_clear(t.dev[0]);
 	/* Somebody claiming our own address (sender 10.1.0.1, asking for it or for another of
@@ -656,7 +658,7 @@ static void test_arp_and_resolution(void)
 	CHECK(!dp_ctl_pop(t.dp, 0, &msg));
 	/* A malformed ARP (hardware length 8) is a bad header. */
 	struct pkt_buf *b = make_arp(host_c_mac, bcast_mac, 1, IP(10, 1, 0, 8), IP(10, 1, 0, 1));
-	b->data[18] = 8;
+	pkt_data(b)[18] = 8;
 	rx1(&t, 0, b);
 	CHECK_EQ(drops(&t, 0, DP_DROP_BAD_HEADER), 1);
 
@@ -671,13 +673,13 @@ static void test_arp_and_resolution(void)
 	CHECK(msg.buf != NULL);
 	/* What the control thread does with it once resolved: rewrite and send on its ctx. */
 	if (msg.buf) {
-		CHECK_EQ(msg.buf->data[14 + 8], 63);
+		CHECK_EQ(pkt_data(msg.buf)[14 + 8], 63);
 		struct dp_ctx *cc = dp_control_ctx(t.dp);
 		dp_send_resolved(cc, msg.iface, host_c_mac, &msg.buf, 1);
 		dp_ctx_flush(cc);
 		CHECK_EQ(t.dev[1]->n_tx, 1);
 		if (t.dev[1]->n_tx == 1)
-			CHECK(memcmp(t.dev[1]->tx[0]->data, host_c_mac, 6) == 0);
+			CHECK(memcmp(pkt_data(t.dev[1]->tx[0]), host_c_mac, 6) == 0);
 	}
 	/* ARP request from the control thread: broadcast who-has from our subnet address. */
 	struct dp_ctx *cc = dp_control_ctx(t.dp);
@@ -686,7 +688,7 @@ static void test_arp_and_resolution(void)
 	dp_ctx_flush(cc);
 	CHECK_EQ(t.dev[1]->n_tx, 2);
 	if (t.dev[1]->n_tx == 2) {
-		uint8_t *f = t.dev[1]->tx[1]->data;
+		uint8_t *f = pkt_data(t.dev[1]->tx[1]);
 		CHECK(memcmp(f, bcast_mac, 6) == 0);
 		CHECK_EQ(f[21], 1);
 		uint32_t spa;
@@ -725,7 +727,7 @@ static void test_bridge(void)
 	CHECK_EQ(pb->n_tx, 3);
 	CHECK_EQ(pc->n_tx, 2);
 	if (pc->n_tx == 2) {
-		uint8_t *f = pc->tx[1]->data;
+		uint8_t *f = pkt_data(pc->tx[1]);
 		CHECK_EQ(f[21], 2);
 		CHECK(memcmp(f + 22, t.dp->ifaces[t.br].mac, 6) == 0);
 	}
@@ -736,7 +738,7 @@ static void test_bridge(void)
 	    make_ipv4(bcast_mac, host_c_mac, IP(10, 3, 0, 4), IP(10, 3, 0, 255), 64, 17, 10, 5));
 	struct pkt_buf *other =
 	    make_ipv4(bcast_mac, host_c_mac, IP(10, 3, 0, 4), IP(10, 3, 0, 255), 64, 17, 10, 5);
-	other->data[12] = 0x88, other->data[13] = 0xb5; /* IEEE 802 local experimental */
+	pkt_data(other)[12] = 0x88, pkt_data(other)[13] = 0xb5; /* IEEE 802 local experimental */
 	rx1(&t, 4, other);
 	CHECK_EQ(pa->n_tx, 5);
 	CHECK_EQ(pb->n_tx, 6);
@@ -759,7 +761,7 @@ static void test_bridge(void)
 	CHECK_EQ(pb->n_tx, b_before);
 	CHECK_EQ(pc->n_tx, c_before);
 	if (pa->n_tx == a_before + 1) {
-		uint8_t *f = pa->tx[a_before]->data;
+		uint8_t *f = pkt_data(pa->tx[a_before]);
 		CHECK(memcmp(f + 6, t.dp->ifaces[t.br].mac, 6) == 0);
 		CHECK_EQ(f[14 + 8], 63);
 	}
