@@ -71,9 +71,13 @@ struct pkt_buf {
 	uint16_t vlan_tci;
 	uint8_t l2_len;
 	uint8_t reserved[PKT_BUF_META_SIZE - 37];
-} __cache_aligned;
+	/* The rest of the buffer: driver room, headroom, frame. Reach the frame with pkt_data();
+	 * declared so the compiler knows the bytes go on past the metadata. */
+	uint8_t room[] __cache_aligned;
+};
 static_assert(sizeof(struct pkt_buf) == PKT_BUF_META_SIZE, "pkt_buf metadata is one cache line");
 static_assert(offsetof(struct pkt_buf, l2_len) == 36, "metadata fields are packed as listed");
+static_assert(offsetof(struct pkt_buf, room) == PKT_BUF_META_SIZE, "room[] follows the metadata");
 static_assert(PKT_BUF_DATA_OFF % CACHE_LINE_SIZE == 0, "received frames start cache-aligned");
 static_assert(PKT_BUF_HEADROOM >= 2 * 4, "two 4-byte 802.1Q tags fit in the headroom");
 static_assert(PKT_BUF_DRIVER_ROOM >= 12, "the largest virtio-net header (12 bytes) fits");
@@ -83,7 +87,7 @@ static_assert(PKT_BUF_MAX_SIZE <= UINT16_MAX, "every offset in a buffer fits dat
  * owner's to write. */
 static inline uint8_t *pkt_data(const struct pkt_buf *b)
 {
-	return (uint8_t *)b + b->data_off;
+	return (uint8_t *)b->room + (b->data_off - PKT_BUF_META_SIZE);
 }
 
 /* Bus address of the frame's first byte, for a tx descriptor. */

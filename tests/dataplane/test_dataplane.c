@@ -768,6 +768,107 @@ static void test_bridge(void)
 	bed_free(&t);
 }
 
+/* Push an 802.1Q tag (TPID 0x8100, then the TCI: IEEE 802.1Q 9.3) into b's headroom: only the
+ * 12 address bytes move. */
+static struct pkt_buf *vlan_push(struct pkt_buf *b, uint16_t tci)
+{
+	uint8_t *f = pkt_push(b, 4);
+	CHECK(f != NULL);
+	if (!f)
+		return b;
+	memmove(f, f + 4, 12);
+	f[12] = 0x81, f[13] = 0x00, f[14] = (uint8_t)(tci >> 8), f[15] = (uint8_t)tci;
+	return b;
+}
+
+/* The same frame as a driver would receive it tagged: at the default offset, the bytes after
+ * the addresses moved up to make room for the tag. */
+static struct pkt_buf *vlan_received(struct pkt_buf *b, uint16_t tci)
+{
+	uint8_t *f = pkt_data(b);
+	memmove(f + 16, f + 12, b->len - 12);
+	f[12] = 0x81, f[13] = 0x00, f[14] = (uint8_t)(tci >> 8), f[15] = (uint8_t)tci;
+	b->len += 4;
+	return b;
+}
+
+/* Pop the tag without copying the frame: it then starts 4 bytes later. */
+static struct pkt_buf *vlan_pop(struct pkt_buf *b)
+{
+	uint8_t *f = pkt_data(b);
+	memmove(f + 4, f, 12);
+	CHECK(pkt_pull(b, 4) != NULL);
+	return b;
+}
+
+/*
+ * Frames that do not start at the default offset, and 802.1Q tags: the dataplane reads and
+ * writes frames where the buffer says they are; rx classification records the L2 length
+ * whatever the buffer's last user left; tagged frames to us are not for us (no VLAN interfaces
+ * yet), a tag cut short is a bad header, and a tagged broadcast on a bridge is flooded as is.
+ */
+static void test_offsets_and_tags(void)
+{
+	struct bed t;
+	bed_init(&t, 2);
+	const uint8_t *rm = t.dev[0]->mac;
+	/* 1. Routed from offset 132 (a received tag popped), with a stale l2_len. */
+	struct pkt_buf *b =
+	    make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 100, 5);
+	b = vlan_pop(vlan_received(b, 5));
+	CHECK_EQ(b->data_off, PKT_BUF_DATA_OFF + 4);
+	b->l2_len = 18;
+	rx1(&t, 0, b);
+	CHECK_EQ(t.dev[1]->n_tx, 1);
+	if (t.dev[1]->n_tx == 1) {
+		struct pkt_buf *o = t.dev[1]->tx[0];
+		const uint8_t *f = pkt_data(o);
+		CHECK_EQ(o->data_off, PKT_BUF_DATA_OFF + 4);
+		CHECK(memcmp(f, host_b_mac, 6) == 0 && memcmp(f + 6, t.dev[1]->mac, 6) == 0);
+		CHECK(f[12] == 0x08 && f[13] == 0x00);
+		CHECK_EQ(f[14 + 8], 63);
+		CHECK(ref_csum_ok(f + 14, 20));
+		CHECK_EQ(o->len, 14 + 120);
+		bool payload_ok = true;
+		for (unsigned i = 0; i < 100; i++)
+			payload_ok &= f[34 + i] == (uint8_t)i;
+		CHECK(payload_ok);
+	}
+	/* 2. An echo request from offset 132: answered (ICMP behind l2_len, not behind 14). */
+	b = vlan_pop(
+	    vlan_received(make_echo(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 1, 0, 1), 64), 1));
+	b->l2_len = 0;
+	rx1(&t, 0, b);
+	CHECK_EQ(t.dev[0]->n_tx, 1);
+	if (t.dev[0]->n_tx == 1)
+		CHECK_EQ(pkt_data(t.dev[0]->tx[0])[34], 0); /* echo reply */
+	/* 3. Tagged (VID 5) to our MAC on a routed port: not for us, as before VLANs. */
+	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
+	rx1(&t, 0, vlan_push(b, 5));
+	CHECK_EQ(drops(&t, 0, DP_DROP_NOT_FOR_US), 1);
+	CHECK_EQ(t.dev[1]->n_tx, 1);
+	/* 4. A tag cut short (16 bytes: TPID and half a TCI). */
+	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
+	pkt_data(b)[12] = 0x81, pkt_data(b)[13] = 0x00;
+	b->len = 16;
+	rx1(&t, 0, b);
+	CHECK_EQ(drops(&t, 0, DP_DROP_BAD_HEADER), 1);
+	CHECK_EQ(drops(&t, 0, DP_DROP_NOT_FOR_US), 1);
+	/* 5. A tagged broadcast on a bridge port: flooded with its tag; our copy is no drop. */
+	b = make_ipv4(bcast_mac, host_a_mac, IP(10, 3, 0, 2), IP(10, 3, 0, 255), 64, 17, 10, 5);
+	rx1(&t, 2, vlan_push(b, 0x2007));
+	CHECK_EQ(t.dev[3]->n_tx, 1);
+	if (t.dev[3]->n_tx == 1) {
+		const uint8_t *f = pkt_data(t.dev[3]->tx[0]);
+		CHECK(t.dev[3]->tx[0]->len == 18 + 30 && memcmp(f, bcast_mac, 6) == 0);
+		CHECK(f[12] == 0x81 && f[13] == 0x00 && f[14] == 0x20 && f[15] == 0x07);
+		CHECK(f[16] == 0x08 && f[17] == 0x00);
+	}
+	CHECK_EQ(drops(&t, 2, DP_DROP_NOT_FOR_US), 0);
+	CHECK_EQ(drops(&t, 2, DP_DROP_BAD_HEADER), 0);
+	bed_free(&t);
+}
+
 static void test_tx_full(void)
 {
 	struct bed t;
@@ -817,6 +918,7 @@ int main(void)
 	test_arp_and_resolution();
 	test_bridge();
 	test_tx_full();
+	test_offsets_and_tags();
 	CHECK_EQ(mempool_free_count(test_pool), mempool_size(test_pool));
 	mempool_free(test_pool);
 	return check_report("test_dataplane");
