@@ -102,7 +102,6 @@ struct pkt_buf *dp_icmp_error(struct dp_ctx *ctx, const struct pkt_buf *orig, ui
 	unsigned total = IPV4_MIN_HDR_LEN + ICMP_HDR_LEN + quote;
 	pkt_reset(b, ETH_HDR_LEN + total);
 	b->l2_len = ETH_HDR_LEN;
-	b->vlan_tci = 0;
 	struct eth_hdr *eth = pkt_eth(b);
 	memset(eth, 0, sizeof(*eth));
 	eth->type_be = htons(ETHERTYPE_IPV4);

@@ -272,6 +272,7 @@ static void route_batch(struct dp_ctx *ctx, struct pkt_buf **bufs, const uint32_
 
 	for (uint32_t i = 0; i < n; i++) {
 		struct pkt_buf *b = bufs[i];
+		struct eth_hdr *eth = pkt_eth(b); /* before the TTL store, which may alias b */
 		struct ipv4_hdr *ip = pkt_ipv4(b);
 		/* 2. No route: Destination Unreachable, net unreachable (RFC 1812 5.2.7.1). The
 		 * error quotes the header as it arrived, so it is built before the TTL changes. */
@@ -299,8 +300,8 @@ static void route_batch(struct dp_ctx *ctx, struct pkt_buf **bufs, const uint32_
 		 * was built as such (icmp.c), so only the two addresses are written. */
 		const struct dp_res_entry *r = res_cache_find(ctx, oif, target);
 		if (likely(r)) {
-			assert(pkt_eth(b)->type_be == htons(ETHERTYPE_IPV4));
-			memcpy(pkt_eth(b), r->eth, sizeof(r->eth));
+			assert(eth->type_be == htons(ETHERTYPE_IPV4));
+			memcpy(eth, r->eth, sizeof(r->eth));
 			dp_tx_enqueue(ctx, r->port, b);
 			continue;
 		}

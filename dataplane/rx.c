@@ -101,8 +101,8 @@ static inline void l2_classify(struct dp_ctx *ctx, uint16_t in_port, struct pkt_
 			       struct pkt_buf **l3, uint32_t *n_l3)
 {
 	if (likely(pkt_eth(b)->type_be != htons(ETHERTYPE_VLAN))) {
-		b->l2_len = ETH_HDR_LEN;
-		b->vlan_tci = 0;
+		b->l2_len =
+		    ETH_HDR_LEN; /* vlan_tci is left as it was: only tagged frames have one */
 		l3[(*n_l3)++] = b;
 		return;
 	}

@@ -66,8 +66,9 @@ struct pkt_buf {
 	uint16_t rx_queue;
 	uint16_t data_off; /* the frame's first byte, in bytes from byte 0; see pkt_data() */
 	/* Free for the caller, drivers neither read nor set them: the dataplane's classification
-	 * (dataplane/rx.c) records the L2 header length (14, or 18 with an 802.1Q tag) and the
-	 * tag's TCI (IEEE 802.1Q 9.6, host order; 0 untagged). */
+	 * (dataplane/rx.c) records the L2 header length (14, or 18 with an 802.1Q tag) and, for
+	 * a tagged frame only (l2_len 18: untagged ones keep a stale value, one store less per
+	 * packet), the tag's TCI (IEEE 802.1Q 9.6, host order). */
 	uint16_t vlan_tci;
 	uint8_t l2_len;
 	uint8_t reserved[PKT_BUF_META_SIZE - 37];
@@ -87,7 +88,8 @@ static_assert(PKT_BUF_MAX_SIZE <= UINT16_MAX, "every offset in a buffer fits dat
  * owner's to write. */
 static inline uint8_t *pkt_data(const struct pkt_buf *b)
 {
-	return (uint8_t *)b->room + (b->data_off - PKT_BUF_META_SIZE);
+	/* b->room - PKT_BUF_META_SIZE + data_off, written so that it compiles to one add. */
+	return (uint8_t *)b + b->data_off;
 }
 
 /* Bus address of the frame's first byte, for a tx descriptor. */
