@@ -196,14 +196,15 @@ static inline bool dp_is_local_ip(const struct dataplane *dp, uint32_t ip)
 	return false;
 }
 
-static inline struct ipv4_hdr *pkt_ipv4(struct pkt_buf *b)
+/* The L3 header: after the L2 header whose length rx.c recorded (b->l2_len). */
+static inline struct ipv4_hdr *pkt_ipv4(const struct pkt_buf *b)
 {
-	return (struct ipv4_hdr *)(b->data + ETH_HDR_LEN);
+	return (struct ipv4_hdr *)(pkt_data(b) + b->l2_len);
 }
 
-static inline struct eth_hdr *pkt_eth(struct pkt_buf *b)
+static inline struct eth_hdr *pkt_eth(const struct pkt_buf *b)
 {
-	return (struct eth_hdr *)b->data;
+	return (struct eth_hdr *)pkt_data(b);
 }
 
 #endif

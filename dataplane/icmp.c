@@ -68,7 +68,7 @@ struct pkt_buf *dp_icmp_error(struct dp_ctx *ctx, const struct pkt_buf *orig, ui
 			      uint8_t code)
 {
 	const struct dataplane *dp = ctx->dp;
-	const struct ipv4_hdr *oip = (const struct ipv4_hdr *)(orig->data + ETH_HDR_LEN);
+	const struct ipv4_hdr *oip = pkt_ipv4(orig);
 	unsigned ohl = ipv4_hdr_len(oip);
 	unsigned ototal = ntohs(oip->total_len_be);
 	uint32_t osrc = ntohl(oip->src_be);
@@ -80,12 +80,12 @@ struct pkt_buf *dp_icmp_error(struct dp_ctx *ctx, const struct pkt_buf *orig, ui
 	if (oip->proto == IPV4_PROTO_ICMP && (ntohs(oip->frag_be) & IPV4_FRAG_OFFSET) == 0) {
 		if (ototal < ohl + 1)
 			return NULL; /* cannot tell what it is: stay silent */
-		if (icmp_type_is_error(orig->data[ETH_HDR_LEN + ohl]))
+		if (icmp_type_is_error(pkt_data(orig)[orig->l2_len + ohl]))
 			return NULL;
 	}
 	if ((ntohs(oip->frag_be) & IPV4_FRAG_OFFSET) != 0)
 		return NULL;
-	if (odst == 0xffffffffu || (odst >> 28) == 0xe || eth_is_multicast(orig->data))
+	if (odst == 0xffffffffu || (odst >> 28) == 0xe || eth_is_multicast(pkt_data(orig)))
 		return NULL;
 	if (osrc == 0 || osrc == 0xffffffffu || (osrc >> 28) >= 0xe || (osrc >> 24) == 127)
 		return NULL;
@@ -102,6 +102,8 @@ struct pkt_buf *dp_icmp_error(struct dp_ctx *ctx, const struct pkt_buf *orig, ui
 	 * at least 64 bits of data; RFC 1812 4.3.2.3: up to 576 bytes in all). */
 	unsigned quote = MIN(ototal, ICMP_ERROR_MAX_IP_LEN - IPV4_MIN_HDR_LEN - ICMP_HDR_LEN);
 	unsigned total = IPV4_MIN_HDR_LEN + ICMP_HDR_LEN + quote;
+	pkt_reset(b, ETH_HDR_LEN + total);
+	b->l2_len = ETH_HDR_LEN;
 	struct eth_hdr *eth = pkt_eth(b);
 	memset(eth, 0, sizeof(*eth));
 	eth->type_be = htons(ETHERTYPE_IPV4);
@@ -121,7 +123,6 @@ struct pkt_buf *dp_icmp_error(struct dp_ctx *ctx, const struct pkt_buf *orig, ui
 	*icmp = (struct icmp_hdr){.type = type, .code = code};
 	memcpy(icmp + 1, oip, quote);
 	icmp->csum_be = inet_csum_be(icmp, ICMP_HDR_LEN + quote);
-	b->len = ETH_HDR_LEN + total;
 	b->rx_port = orig->rx_port;
 	return b;
 }
@@ -141,7 +142,7 @@ bool dp_icmp_echo_reply(struct pkt_buf *b, enum dp_drop_reason *why)
 		*why = DP_DROP_BAD_HEADER;
 		return false;
 	}
-	uint8_t *icmp_bytes = b->data + ETH_HDR_LEN + hl;
+	uint8_t *icmp_bytes = (uint8_t *)ip + hl;
 	/* 2. RFC 792: the checksum covers the whole ICMP message. */
 	if (inet_sum(icmp_bytes, icmp_len, 0) != 0xffff) {
 		*why = DP_DROP_BAD_HEADER;
@@ -151,7 +152,7 @@ bool dp_icmp_echo_reply(struct pkt_buf *b, enum dp_drop_reason *why)
 		return false;
 	/* 3. Options are not echoed: move the message up behind a plain 20-byte header. */
 	if (hl > IPV4_MIN_HDR_LEN)
-		memmove(b->data + ETH_HDR_LEN + IPV4_MIN_HDR_LEN, icmp_bytes, icmp_len);
+		memmove((uint8_t *)ip + IPV4_MIN_HDR_LEN, icmp_bytes, icmp_len);
 	struct icmp_hdr *icmp = (struct icmp_hdr *)(ip + 1);
 	/* 4. RFC 792: swap the addresses, type 0; identifier, sequence and data unchanged.
 	 * Only the type/code word changes, so patch the checksum (RFC 1624 eqn. 3). */
@@ -167,6 +168,6 @@ bool dp_icmp_echo_reply(struct pkt_buf *b, enum dp_drop_reason *why)
 	ip->ttl = IPV4_DEFAULT_TTL;
 	ip->csum_be = 0;
 	ip->csum_be = inet_csum_be(ip, IPV4_MIN_HDR_LEN);
-	b->len = ETH_HDR_LEN + IPV4_MIN_HDR_LEN + icmp_len;
+	b->len = b->l2_len + IPV4_MIN_HDR_LEN + icmp_len;
 	return true;
 }

@@ -122,24 +122,24 @@ static void arp_input(struct dp_ctx *ctx, port_id_t in_port, struct pkt_buf *b)
  * RFC 1812 5.2.2: a packet is passed on only if the link layer length holds at least a minimal
  * header, the checksum is right, the version is 4, the header length is at least 5 words and the
  * total length is at least the header length (and, of course, no more than the frame holds).
- * Trims Ethernet padding so b->len is the IP datagram plus the Ethernet header.
+ * Trims Ethernet padding so b->len is the IP datagram plus the L2 header (b->l2_len).
  */
 static bool ipv4_valid(struct pkt_buf *b)
 {
-	if (unlikely(b->len < ETH_HDR_LEN + IPV4_MIN_HDR_LEN))
+	if (unlikely(b->len < (uint32_t)b->l2_len + IPV4_MIN_HDR_LEN))
 		return false;
 	const struct ipv4_hdr *ip = pkt_ipv4(b);
 	unsigned total = ntohs(ip->total_len_be);
 	if (likely(ip->ver_ihl == (IPV4_VERSION << 4 | IPV4_MIN_HDR_LEN / 4))) {
 		/* Version 4 without options, nearly every packet: one compare covers version and
 		 * header length, and the checksum is the unrolled 20-byte sum. */
-		if (unlikely(total < IPV4_MIN_HDR_LEN || total > b->len - ETH_HDR_LEN ||
+		if (unlikely(total < IPV4_MIN_HDR_LEN || total > b->len - b->l2_len ||
 			     !ipv4_hdr20_csum_ok(ip)))
 			return false;
 	} else {
 		unsigned hdr_len = ipv4_hdr_len(ip);
 		if ((ip->ver_ihl >> 4) != IPV4_VERSION || hdr_len < IPV4_MIN_HDR_LEN ||
-		    total < hdr_len || total > b->len - ETH_HDR_LEN)
+		    total < hdr_len || total > b->len - b->l2_len)
 			return false;
 		/* RFC 1071: a correct header sums to -0. IHL >= 6 means the header holds more
 		 * than the frame's first 20 bytes, but total >= hdr_len and total fits the frame,
@@ -147,7 +147,7 @@ static bool ipv4_valid(struct pkt_buf *b)
 		if (inet_sum(ip, hdr_len, 0) != 0xffff)
 			return false;
 	}
-	b->len = ETH_HDR_LEN + total;
+	b->len = b->l2_len + total;
 	return true;
 }
 
@@ -352,6 +352,7 @@ static void route_batch(struct dp_ctx *ctx, struct pkt_buf **bufs, const uint32_
 
 	for (uint32_t i = 0; i < n; i++) {
 		struct pkt_buf *b = bufs[i];
+		struct eth_hdr *eth = pkt_eth(b); /* before the TTL store, which may alias b */
 		struct ipv4_hdr *ip = pkt_ipv4(b);
 		/* 2. No route: Destination Unreachable, net unreachable (RFC 1812 5.2.7.1). The
 		 * error quotes the header as it arrived, so it is built before the TTL changes. */
@@ -387,8 +388,8 @@ static void route_batch(struct dp_ctx *ctx, struct pkt_buf **bufs, const uint32_
 		 * was built as such (icmp.c), so only the two addresses are written. */
 		const struct dp_res_entry *r = res_cache_find(ctx, oif, target);
 		if (likely(r)) {
-			assert(pkt_eth(b)->type_be == htons(ETHERTYPE_IPV4));
-			memcpy(pkt_eth(b), r->eth, sizeof(r->eth));
+			assert(eth->type_be == htons(ETHERTYPE_IPV4));
+			memcpy(eth, r->eth, sizeof(r->eth));
 			dp_tx_enqueue(ctx, r->port, b);
 			continue;
 		}

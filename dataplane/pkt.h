@@ -4,9 +4,10 @@
  *
  * Every header is declared exactly as it sits on the wire, multi-byte fields in network byte
  * order (the names of such fields say so: _be), and its size is static_asserted, so a header can
- * be read by casting a pointer into pkt_buf.data. Ethernet headers start at data[0], which is
- * 64-byte aligned; the IPv4 header then starts at offset 14, so 32-bit fields are only 2-byte
- * aligned: the structs are packed and the compiler emits unaligned-safe loads.
+ * be read by casting a pointer into the frame (pkt_data()). A received frame starts 64-byte
+ * aligned, but the IPv4 header then starts at offset 14 (18 behind an 802.1Q tag) and a frame
+ * whose start was moved (pkt_push()) has any alignment, so the structs are packed and the
+ * compiler emits unaligned-safe loads.
  *
  * Header only: all helpers are static inline and usable from any thread.
  */
@@ -35,6 +36,19 @@ struct eth_hdr {
 	uint16_t type_be;
 } __packed;
 static_assert(sizeof(struct eth_hdr) == ETH_HDR_LEN, "Ethernet header is 14 bytes");
+
+/* Ethernet header with one 802.1Q tag (IEEE 802.1Q 9.3: the tag, TPID then TCI, sits between
+ * the source address and the EtherType of the untagged frame). */
+#define ETH_VLAN_HDR_LEN 18
+#define VLAN_VID_MASK	 0x0fff /* IEEE 802.1Q 9.6: the VID is the TCI's low 12 bits */
+struct eth_vlan_hdr {
+	uint8_t dst[ETH_ALEN];
+	uint8_t src[ETH_ALEN];
+	uint16_t tpid_be; /* ETHERTYPE_VLAN */
+	uint16_t tci_be;  /* PCP (3 bits), DEI (1), VID (12): IEEE 802.1Q 9.6 */
+	uint16_t type_be; /* the EtherType of what the tag carries */
+} __packed;
+static_assert(sizeof(struct eth_vlan_hdr) == ETH_VLAN_HDR_LEN, "tagged header is 18 bytes");
 
 /* ARP for IPv4 over Ethernet (RFC 826, "Packet format"; hardware type 1 from RFC 5342/IANA). */
 #define ARP_HTYPE_ETHERNET 1

@@ -1,6 +1,7 @@
 /*
  * rx.c: the first stage of a worker's batch: count, sanity-check the Ethernet frame, switch on
- * bridge ports (learn, forward, flood), and pass what is addressed to us on to L3 (l3.c).
+ * bridge ports (learn, forward, flood), classify what is addressed to us (the L2 header's length
+ * and VLAN tag, recorded in the buffer) and pass it on to L3 (l3.c).
  */
 #include <string.h>
 
@@ -69,6 +70,46 @@ static inline uint64_t eth_addr_word(const uint8_t *p)
 	return w & ETH_ADDR_WORD_MASK;
 }
 
+/*
+ * A tagged frame addressed to us (our MAC or broadcast) on in_port. This is the one place where
+ * (in_port, VID) is to name a VLAN interface; the frame will then join the L3 batch like an
+ * untagged one, its header 18 bytes long. No interface has a VLAN yet, so the frame is not for
+ * us and is counted as L3 counted it before (l3.c, l3_not_for_us()): a NOT_FOR_US drop, except
+ * a multicast copy on a bridge port, which the flood has already delivered.
+ */
+static void vlan_input(struct dp_ctx *ctx, port_id_t in_port, struct pkt_buf *b)
+{
+	const struct eth_vlan_hdr *eth = (const struct eth_vlan_hdr *)pkt_data(b);
+	if (unlikely(b->len < ETH_VLAN_HDR_LEN)) {
+		dp_drop1(ctx, in_port, DP_DROP_BAD_HEADER, b); /* a tag cut short */
+		return;
+	}
+	b->l2_len = ETH_VLAN_HDR_LEN;
+	b->vlan_tci = ntohs(eth->tci_be);
+	/* VLAN interfaces: look up (in_port, b->vlan_tci & VLAN_VID_MASK) here. */
+	if (ctx->dp->ports[in_port].bridged && eth_is_multicast(eth->dst))
+		dp_consume1(ctx, b);
+	else
+		dp_drop1(ctx, in_port, DP_DROP_NOT_FOR_US, b);
+}
+
+/*
+ * A frame addressed to one of our interfaces: record its L2 header (b->l2_len, and the tag's
+ * TCI in b->vlan_tci) for L3, which finds its header at pkt_data(b) + l2_len, and add it to the
+ * L3 batch. An 802.1Q tagged frame (IEEE 802.1Q 9.3) goes to vlan_input() instead.
+ */
+static inline void l2_classify(struct dp_ctx *ctx, port_id_t in_port, struct pkt_buf *b,
+			       struct pkt_buf **l3, uint32_t *n_l3)
+{
+	if (likely(pkt_eth(b)->type_be != htons(ETHERTYPE_VLAN))) {
+		b->l2_len =
+		    ETH_HDR_LEN; /* vlan_tci is left as it was: only tagged frames have one */
+		l3[(*n_l3)++] = b;
+		return;
+	}
+	vlan_input(ctx, in_port, b);
+}
+
 static void process_chunk(struct dp_ctx *ctx, port_id_t in_port, struct pkt_buf **bufs, uint32_t n)
 {
 	const struct dataplane *dp = ctx->dp;
@@ -103,12 +144,12 @@ static void process_chunk(struct dp_ctx *ctx, port_id_t in_port, struct pkt_buf 
 		 * (the frame holds at least 14 bytes: the 8-byte read stays inside it). */
 		if (bridged) {
 			if (l2_input(ctx, in_port, b))
-				l3[n_l3++] = b;
+				l2_classify(ctx, in_port, b, l3, &n_l3);
 			continue;
 		}
 		uint64_t dst = eth_addr_word(pkt_eth(b)->dst);
 		if (likely(dst == our_mac) || dst == bcast)
-			l3[n_l3++] = b;
+			l2_classify(ctx, in_port, b, l3, &n_l3);
 		else
 			dp_drop1(ctx, in_port, DP_DROP_NOT_FOR_US, b);
 	}

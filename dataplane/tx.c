@@ -98,9 +98,11 @@ void dp_flood(struct dp_ctx *ctx, uint16_t bridge, port_id_t skip_port, port_id_
 			ctr_drop(ctx, count_port, DP_DROP_NO_BUFFER);
 			continue;
 		}
-		memcpy(c->data, b->data, b->len);
-		c->len = b->len;
+		pkt_reset(c, b->len);
+		memcpy(pkt_data(c), pkt_data(b), b->len);
 		c->rx_port = b->rx_port;
+		c->l2_len = b->l2_len;
+		c->vlan_tci = b->vlan_tci;
 		dp_tx_enqueue(ctx, targets[i], c);
 	}
 	if (!keep_original)
@@ -193,7 +195,8 @@ static int send_arp_request(struct dp_ctx *ctx, iface_id_t iface, uint32_t ip)
 	}
 	/* RFC 826, "Packet Generation": who-has ip, tell src; target hardware address unknown
 	 * (zero), sent to the broadcast address. Padded to the Ethernet minimum. */
-	memset(b->data, 0, ETH_MIN_FRAME_LEN);
+	pkt_reset(b, ETH_MIN_FRAME_LEN);
+	memset(pkt_data(b), 0, ETH_MIN_FRAME_LEN);
 	struct eth_hdr *eth = pkt_eth(b);
 	memset(eth->dst, 0xff, ETH_ALEN);
 	memcpy(eth->src, ifc->mac, ETH_ALEN);
@@ -207,7 +210,6 @@ static int send_arp_request(struct dp_ctx *ctx, iface_id_t iface, uint32_t ip)
 	memcpy(arp->sha, ifc->mac, ETH_ALEN);
 	arp->spa_be = htonl(src);
 	arp->tpa_be = htonl(ip);
-	b->len = ETH_MIN_FRAME_LEN;
 	b->rx_port = count_port;
 	if (ifc->kind == IFACE_KIND_BRIDGE)
 		dp_flood(ctx, ifc->bridge, PORT_ID_NONE, count_port, b, false);

@@ -208,19 +208,20 @@ static inline uint32_t afp_rx_copy(const struct tpacket3_hdr *hdr, struct pkt_bu
 					 "checksum offload on the sender (ethtool -K IF tx off)");
 	buf->rss_hash = hdr->hv1.tp_rxhash;
 	if (likely(!vlan)) {
-		memcpy(buf->data, frame, len);
-		buf->len = len;
+		pkt_reset(buf, len);
+		memcpy(pkt_data(buf), frame, len);
 		return len;
 	}
 	uint16_t tpid =
 	    (hdr->tp_status & TP_STATUS_VLAN_TPID_VALID) ? hdr->hv1.tp_vlan_tpid : ETH_P_8021Q_TPID;
 	uint8_t tag[VLAN_TAG_BYTES] = {tpid >> 8, tpid & 0xff, hdr->hv1.tp_vlan_tci >> 8,
 				       hdr->hv1.tp_vlan_tci & 0xff};
-	memcpy(buf->data, frame, ETHER_ADDRS_BYTES);
-	memcpy(buf->data + ETHER_ADDRS_BYTES, tag, VLAN_TAG_BYTES);
-	memcpy(buf->data + ETHER_ADDRS_BYTES + VLAN_TAG_BYTES, frame + ETHER_ADDRS_BYTES,
+	pkt_reset(buf, len + VLAN_TAG_BYTES);
+	uint8_t *data = pkt_data(buf);
+	memcpy(data, frame, ETHER_ADDRS_BYTES);
+	memcpy(data + ETHER_ADDRS_BYTES, tag, VLAN_TAG_BYTES);
+	memcpy(data + ETHER_ADDRS_BYTES + VLAN_TAG_BYTES, frame + ETHER_ADDRS_BYTES,
 	       len - ETHER_ADDRS_BYTES);
-	buf->len = len + VLAN_TAG_BYTES;
 	return buf->len;
 }
 
@@ -309,7 +310,7 @@ static uint32_t afp_tx_batch(struct ixy_device *dev, uint16_t queue, struct pkt_
 			too_long++; /* taken and freed, never fits a slot */
 			continue;
 		}
-		memcpy((uint8_t *)hdr + AFP_TX_DATA_OFFSET, buf->data, buf->len);
+		memcpy((uint8_t *)hdr + AFP_TX_DATA_OFFSET, pkt_data(buf), buf->len);
 		hdr->tp_len = buf->len;
 		/* The release store publishes data and tp_len before the status; it pairs with
 		 * the kernel's read of tp_status (followed by a read barrier) in the send path. */

@@ -51,11 +51,11 @@
 
 /* The MAC never accepts a frame over 1518 bytes (+4 with a VLAN tag) while jumbo frames are off
  * (8.2.3.22.13), so with the FCS stripped it writes at most 1518 bytes into a buffer. We tell
- * the device (SRRCTL.BSIZEPACKET) that buffers hold 2 KB, the granule above, although data[]
- * holds 2048 - 128 bytes: the frame limit keeps every write inside data[]. */
+ * the device (SRRCTL.BSIZEPACKET) that buffers hold 2 KB, the granule above, although a frame
+ * received at the default offset has 2048 - 128 bytes: the frame limit keeps every write
+ * inside the buffer. */
 #define IXGBE_RX_BSIZEPKT_KB 2
-static_assert(IXGBE_RX_BUF_SIZE - offsetof(struct pkt_buf, data) >=
-		  IXGBE_MAX_FRAME_NO_JUMBO + 4 - IXGBE_FCS_LEN,
+static_assert(IXGBE_RX_BUF_SIZE - PKT_BUF_DATA_OFF >= IXGBE_MAX_FRAME_NO_JUMBO + 4 - IXGBE_FCS_LEN,
 	      "rx buffers must hold the largest frame the MAC accepts, VLAN-tagged, FCS stripped");
 
 /*
@@ -302,7 +302,7 @@ static void ixgbe_rx_refill(struct ixgbe_device *dev, struct ixgbe_rx_queue *q)
 			volatile union ixgbe_adv_rx_desc *desc = &q->ring[tail + i];
 			/* Read format, 7.1.6.1: the device writes the frame at pkt_addr; hdr_addr's
 			 * bit 0 doubles as DD, so writing 0 also clears the last write-back. */
-			desc->read.pkt_addr = q->bufs[tail + i]->data_iova;
+			desc->read.pkt_addr = pkt_rx_iova(q->bufs[tail + i]);
 			desc->read.hdr_addr = 0;
 		}
 		posted += got;
@@ -727,7 +727,7 @@ static uint32_t ixgbe_rx_batch(struct ixy_device *ixy, uint16_t queue, struct pk
 			pkt_buf_free(buf);
 			continue;
 		}
-		buf->len = desc->wb.length;
+		pkt_reset(buf, desc->wb.length); /* written at pkt_rx_iova(), the default offset */
 		buf->rss_hash =
 		    (desc->wb.pkt_info & IXGBE_RXD_RSS_TYPE_MASK) ? desc->wb.rss_hash : 0;
 		buf->rx_queue = queue;
@@ -795,7 +795,7 @@ static uint32_t ixgbe_tx_batch(struct ixy_device *ixy, uint16_t queue, struct pk
 		volatile union ixgbe_adv_tx_desc *desc = &q->ring[tail];
 		/* Advanced data descriptor, 7.2.3.2.4: one buffer per frame (EOP), FCS appended
 		 * (IFCS), DD wanted back (RS); PAYLEN is the whole frame without offloads. */
-		desc->read.buffer_addr = buf->data_iova;
+		desc->read.buffer_addr = pkt_data_iova(buf);
 		desc->read.cmd_type_len = buf->len | IXGBE_TXD_DTYP_DATA | IXGBE_TXD_CMD_DEXT |
 					  IXGBE_TXD_CMD_EOP | IXGBE_TXD_CMD_IFCS | IXGBE_TXD_CMD_RS;
 		desc->read.olinfo_status = buf->len << IXGBE_TXD_PAYLEN_SHIFT;

@@ -119,11 +119,11 @@ static uint32_t pcap_port_rx_batch(struct ixy_device *dev, uint16_t queue, struc
 	for (uint32_t i = 0; i < got; i++) {
 		const struct pcap_frame *f = &port->frames[next];
 		const uint8_t *src = port->frame_data + f->offset;
+		pkt_reset(bufs[i], f->len);
 		if (likely(f->len <= PCAP_SMALL_COPY_BYTES))
-			memcpy(bufs[i]->data, src, PCAP_SMALL_COPY_BYTES);
+			memcpy(pkt_data(bufs[i]), src, PCAP_SMALL_COPY_BYTES);
 		else
-			memcpy(bufs[i]->data, src, f->len);
-		bufs[i]->len = f->len;
+			memcpy(pkt_data(bufs[i]), src, f->len);
 		bufs[i]->rss_hash = 0;
 		bytes += f->len;
 		if (++next == port->num_frames)

@@ -228,6 +228,7 @@ static int slot_assign(void)
 	return slot;
 }
 static_assert(MEMPOOL_MAX_THREADS <= 32, "slots_used is a 32-bit mask");
+static_assert(PKT_BUF_MAX_SIZE <= HUGE_PAGE_SIZE, "a buffer never spans two huge pages");
 
 /* This thread's cache in pool, or NULL if it has none. */
 static inline struct mempool_cache *cache_of_this_thread(struct mempool *pool)
@@ -246,7 +247,7 @@ struct mempool *mempool_create(uint32_t num_bufs, uint32_t buf_size)
 		buf_size = PKT_BUF_DEFAULT_SIZE;
 	/* A power of two divides the 2 MiB page, so no buffer straddles two huge pages whose
 	 * physical addresses need not be adjacent. */
-	if (num_bufs == 0 || buf_size < 256 || buf_size > HUGE_PAGE_SIZE ||
+	if (num_bufs == 0 || buf_size < 256 || buf_size > PKT_BUF_MAX_SIZE ||
 	    (buf_size & (buf_size - 1))) {
 		LOG_ERR("mempool", "bad pool geometry: %u buffers of %u bytes", num_bufs, buf_size);
 		errno = EINVAL;
@@ -278,15 +279,15 @@ struct mempool *mempool_create(uint32_t num_bufs, uint32_t buf_size)
 	 * page recorded at allocation, and no buffer crosses a huge page (see above). */
 	for (uint32_t i = 0; i < num_bufs; i++) {
 		struct pkt_buf *buf = buf_at(pool, i);
-		uint64_t iova = memory_virt_to_iova(buf->data);
+		uint64_t iova = memory_virt_to_iova(buf);
 		if (iova == 0) {
 			err = -errno;
 			goto err_lock;
 		}
-		buf->data_iova = iova;
+		buf->buf_iova = iova;
 		buf->pool = pool;
 		buf->pool_index = i;
-		buf->len = 0;
+		pkt_reset(buf, 0);
 		pool->free_stack[i] = i;
 	}
 	pool->free_top = num_bufs;
@@ -323,7 +324,7 @@ void mempool_free(struct mempool *pool)
 
 uint32_t mempool_data_capacity(const struct mempool *pool)
 {
-	return pool->buf_size - (uint32_t)offsetof(struct pkt_buf, data);
+	return pool->buf_size - PKT_BUF_DATA_OFF;
 }
 
 uint32_t mempool_free_count(const struct mempool *pool)

@@ -5,11 +5,14 @@
  * One queue pair (receiveq1, transmitq1) plus the control queue when the device has one. All
  * three are legacy split virtqueues (2.6, layout 2.6.2) carved out of one physically contiguous
  * DMA region; rx buffers come from a pool this device owns. Every frame is preceded by the
- * 10-byte legacy virtio-net header (5.1.6.1), which lives in the packet buffer's headroom right
- * before pkt_buf.data, so header and frame are contiguous in memory:
+ * 10-byte legacy virtio-net header (5.1.6.1), which lives in the packet buffer right before
+ * the frame (mempool.h keeps PKT_BUF_DRIVER_ROOM bytes free there), so header and frame are
+ * contiguous in memory:
  *
- *   pkt_buf:  | metadata | headroom ... [virtio_net_hdr] | data: frame ... |
- *                                       ^ data_iova - 10   ^ data_iova
+ *   pkt_buf:  | metadata | ... [virtio_net_hdr] | frame ... |
+ *                              ^ iova - 10       ^ iova: pkt_rx_iova() for rx (the default
+ *                                                  offset), pkt_data_iova() for tx (the frame's
+ *                                                  current start, which pkt_push() may have moved)
  *
  * With VIRTIO_F_ANY_LAYOUT one descriptor covers header and frame; without it the legacy
  * framing rule (5.1.6.6) wants the header in a descriptor of its own, so each buffer takes a
@@ -37,8 +40,8 @@
 #include "virtio_regs.h"
 
 #define VIRTIO_HDR_SIZE ((uint32_t)sizeof(struct virtio_net_hdr))
-static_assert(sizeof(struct virtio_net_hdr) <= PKT_BUF_HEADROOM,
-	      "the virtio-net header must fit in the packet buffer headroom");
+static_assert(sizeof(struct virtio_net_hdr) <= PKT_BUF_DRIVER_ROOM,
+	      "the virtio-net header must fit in the room the packet buffer keeps for drivers");
 
 /* Features we accept when offered (3.1.1 step 4). Deliberately not: MRG_RXBUF (would add
  * num_buffers and frames spread over several buffers), checksum and GSO offloads (frames stay
@@ -184,13 +187,14 @@ static inline void virtio_queue_kick(struct virtio_net_device *vdev, struct virt
 /* Hot path                                                                                  */
 
 /* Point the descriptors of a slot at buf and hand the slot to the device via the available
- * ring (2.6.13.1, 2.6.13.2). data_len: the frame length for tx, the room for one for rx. */
+ * ring (2.6.13.1, 2.6.13.2). data_iova: where the frame is (tx) or goes (rx), with the header
+ * right before it; data_len: the frame length for tx, the room for one for rx. */
 static inline void virtio_queue_post(struct virtio_queue *q, uint16_t slot, struct pkt_buf *buf,
-				     uint32_t data_len)
+				     uint64_t data_iova, uint32_t data_len)
 {
 	uint16_t head = (uint16_t)(slot * q->descs_per_buf);
 	struct vring_desc *d = &q->desc[head];
-	uint64_t hdr_iova = buf->data_iova - VIRTIO_HDR_SIZE;
+	uint64_t hdr_iova = data_iova - VIRTIO_HDR_SIZE;
 	/* flags and next were fixed at setup: WRITE for rx, NEXT on the first of two. */
 	if (q->descs_per_buf == 1) {
 		d->addr = hdr_iova;
@@ -198,7 +202,7 @@ static inline void virtio_queue_post(struct virtio_queue *q, uint16_t slot, stru
 	} else {
 		d[0].addr = hdr_iova;
 		d[0].len = VIRTIO_HDR_SIZE;
-		d[1].addr = buf->data_iova;
+		d[1].addr = data_iova;
 		d[1].len = data_len;
 	}
 	q->bufs[slot] = buf;
@@ -265,19 +269,22 @@ static uint32_t virtio_rx_batch(struct ixy_device *dev, uint16_t queue, struct p
 		if (unlikely(len < VIRTIO_HDR_SIZE + 14 || len > vdev->rx_buf_len)) {
 			LOG_WARN_RL("virtio", "%s: rx used length %u out of range", dev->name, len);
 			bad_len++;
-			virtio_queue_post(q, (uint16_t)slot, buf, room);
+			virtio_queue_post(q, (uint16_t)slot, buf, pkt_rx_iova(buf), room);
 			continue;
 		}
 		if (unlikely(fresh_used == fresh_count)) {
 			/* Pool empty: keep the buffer in the ring and lose the frame. */
 			dropped++;
-			virtio_queue_post(q, (uint16_t)slot, buf, room);
+			virtio_queue_post(q, (uint16_t)slot, buf, pkt_rx_iova(buf), room);
 			continue;
 		}
-		buf->len = len - VIRTIO_HDR_SIZE;
+		/* The device wrote at the default offset; the buffer may carry another one from
+		 * its last use. */
+		pkt_reset(buf, len - VIRTIO_HDR_SIZE);
 		bytes += buf->len;
 		bufs[received++] = buf;
-		virtio_queue_post(q, (uint16_t)slot, fresh[fresh_used++], room);
+		struct pkt_buf *f = fresh[fresh_used++];
+		virtio_queue_post(q, (uint16_t)slot, f, pkt_rx_iova(f), room);
 	}
 	if (fresh_used < fresh_count) /* some frames were bad: their buffers went back in */
 		pkt_buf_free_batch(fresh + fresh_used, fresh_count - fresh_used);
@@ -340,17 +347,26 @@ static uint32_t virtio_tx_batch(struct ixy_device *dev, uint16_t queue, struct p
 	if (done && (done >= VIRTIO_TX_CLEAN_BATCH || q->free_count < n || n == 0))
 		virtio_tx_clean(vdev, q);
 
-	/* 2. Fill slots: header in the headroom (5.1.6.2: no offload, so flags 0 and
-	 * GSO_NONE), descriptors, available ring entries. */
+	/* 2. Fill slots: header right before the frame's current start (5.1.6.2: no offload,
+	 * so flags 0 and GSO_NONE), descriptors, available ring entries. pkt_push() always
+	 * leaves the room; a buffer whose offset was set by hand without it stops the batch
+	 * there (it and the rest stay with the caller) rather than overwrite its metadata. */
 	uint32_t sent = 0;
 	uint64_t bytes = 0;
 	while (sent < n && q->free_count > 0) {
 		struct pkt_buf *buf = bufs[sent];
-		struct virtio_net_hdr *hdr = (struct virtio_net_hdr *)(buf->data - VIRTIO_HDR_SIZE);
+		if (unlikely(buf->data_off < PKT_BUF_META_SIZE + VIRTIO_HDR_SIZE)) {
+			LOG_ERR_RL("virtio",
+				   "%s: tx frame at offset %u leaves no room for the header",
+				   dev->name, buf->data_off);
+			break;
+		}
+		struct virtio_net_hdr *hdr =
+		    (struct virtio_net_hdr *)(pkt_data(buf) - VIRTIO_HDR_SIZE);
 		memset(hdr, 0, sizeof(*hdr));
 		hdr->gso_type = VIRTIO_NET_HDR_GSO_NONE;
 		uint16_t slot = q->free_slots[--q->free_count];
-		virtio_queue_post(q, slot, buf, buf->len);
+		virtio_queue_post(q, slot, buf, pkt_data_iova(buf), buf->len);
 		bytes += buf->len;
 		sent++;
 	}
@@ -680,7 +696,7 @@ static int virtio_rx_fill(struct virtio_net_device *vdev)
 		struct pkt_buf *buf = pkt_buf_alloc(vdev->rx_pool);
 		if (!buf)
 			return -ENOMEM;
-		virtio_queue_post(q, q->free_slots[--q->free_count], buf,
+		virtio_queue_post(q, q->free_slots[--q->free_count], buf, pkt_rx_iova(buf),
 				  vdev->rx_buf_len - VIRTIO_HDR_SIZE);
 	}
 	/* Published here; the device is notified after DRIVER_OK (3.1.1 step 8). */

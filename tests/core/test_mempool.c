@@ -1,6 +1,8 @@
 /*
  * test_mempool: packet buffer pools and DMA memory in IOVA = virtual mode.
- *  - geometry: data[] at byte 128, bus address of data[] recorded, capacity;
+ *  - geometry: frames at byte 128 by default, their bus address, capacity;
+ *  - pkt_push/pkt_pull: the start moves by n into and out of the headroom, never into the
+ *    driver's room nor past the frame's end, the frame's bytes stay put, pkt_reset restores;
  *  - memory_iova_to_virt() accepts ranges inside allocations and refuses the rest;
  *  - exhaustion: alloc returns fewer, then none; everything comes back;
  *  - four threads taking batches from two shared pools and freeing them mixed (one free call
@@ -31,10 +33,10 @@ static void test_geometry(void)
 	CHECK_EQ(mempool_data_capacity(pool), 2048 - 128);
 	struct pkt_buf *buf = pkt_buf_alloc(pool);
 	CHECK(buf != NULL);
-	CHECK_EQ((uintptr_t)buf->data - (uintptr_t)buf, 128);
-	CHECK_EQ(buf->data_iova, (uintptr_t)buf->data); /* IOVA = VA mode */
+	CHECK_EQ((uintptr_t)pkt_data(buf) - (uintptr_t)buf, 128);
+	CHECK_EQ(pkt_data_iova(buf), (uintptr_t)pkt_data(buf)); /* IOVA = VA mode */
 	CHECK(buf->pool == pool);
-	CHECK(memory_iova_to_virt(buf->data_iova, 1500) == buf->data);
+	CHECK(memory_iova_to_virt(pkt_data_iova(buf), 1500) == pkt_data(buf));
 	pkt_buf_free(buf);
 
 	struct dma_region ring;
@@ -60,6 +62,68 @@ static void test_bad_geometry(void)
 	CHECK(mempool_create(16, 3000) == NULL && errno == EINVAL);
 	errno = 0;
 	CHECK(mempool_create(16, 128) == NULL && errno == EINVAL);
+	/* Offsets into a buffer are 16 bits: 64 KiB buffers are refused, 32 KiB ones work. */
+	errno = 0;
+	CHECK(mempool_create(16, 1u << 16) == NULL && errno == EINVAL);
+	struct mempool *big = mempool_create(16, PKT_BUF_MAX_SIZE);
+	CHECK(big != NULL);
+	if (big)
+		CHECK_EQ(mempool_data_capacity(big), PKT_BUF_MAX_SIZE - 128);
+	mempool_free(big);
+}
+
+static void test_push_pull(void)
+{
+	struct mempool *pool = mempool_create(64, 2048);
+	CHECK(pool != NULL);
+	if (!pool)
+		return;
+	struct pkt_buf *b = pkt_buf_alloc(pool);
+	uint8_t *base = (uint8_t *)b;
+	pkt_reset(b, 100);
+	uint8_t *frame = pkt_data(b);
+	for (unsigned i = 0; i < 100; i++)
+		frame[i] = (uint8_t)(i + 1);
+	/* 1. Room: 48 bytes between the default start (128) and the driver's 16 after the
+	 * metadata; two 802.1Q tags fit. */
+	CHECK_EQ(pkt_headroom(b), 48);
+	CHECK(pkt_push(b, 4) == frame - 4);
+	CHECK(pkt_push(b, 4) == frame - 8);
+	CHECK_EQ(b->len, 108);
+	CHECK_EQ(b->data_off, 120);
+	CHECK_EQ(pkt_headroom(b), 40);
+	CHECK_EQ(pkt_data_iova(b), b->buf_iova + 120);
+	CHECK_EQ(pkt_data_iova(b), (uintptr_t)(base + 120)); /* IOVA = VA mode */
+	/* 2. One byte too many fails and changes nothing; exactly the rest succeeds. */
+	CHECK(pkt_push(b, 41) == NULL);
+	CHECK(b->data_off == 120 && b->len == 108);
+	CHECK(pkt_push(b, 40) == base + PKT_BUF_MIN_DATA_OFF);
+	CHECK_EQ(pkt_headroom(b), 0);
+	CHECK(pkt_push(b, 1) == NULL);
+	CHECK(b->data_off == 80 && b->len == 148);
+	CHECK(b->data_off - PKT_BUF_META_SIZE >= 12); /* a virtio-net header still fits */
+	/* 3. Pull back to the original start: the frame's bytes never moved. */
+	CHECK(pkt_pull(b, 48) == frame);
+	CHECK_EQ(b->len, 100);
+	bool same = true;
+	for (unsigned i = 0; i < 100; i++)
+		same &= frame[i] == (uint8_t)(i + 1);
+	CHECK(same);
+	/* 4. Pull past the start of the frame (a header popped, unaligned), not past its end. */
+	CHECK(pkt_pull(b, 14) == frame + 14);
+	CHECK(pkt_data(b)[0] == 15 && b->len == 86);
+	CHECK(pkt_pull(b, 87) == NULL);
+	CHECK(b->data_off == 142 && b->len == 86);
+	CHECK(pkt_pull(b, 86) == frame + 100);
+	CHECK_EQ(b->len, 0);
+	CHECK_EQ(b->data_off, 228);
+	CHECK_EQ(pkt_headroom(b), 228 - PKT_BUF_MIN_DATA_OFF); /* the emptied frame's bytes too */
+	/* 5. pkt_reset puts the start back where drivers receive. */
+	pkt_reset(b, 60);
+	CHECK(pkt_data(b) == frame && b->len == 60);
+	CHECK_EQ(pkt_rx_iova(b), pkt_data_iova(b));
+	pkt_buf_free(b);
+	mempool_free(pool);
 }
 
 static void test_exhaustion(void)
@@ -99,12 +163,12 @@ static void *worker(void *p)
 		uint32_t got = pkt_buf_alloc_batch(arg->pools[0], held, n);
 		got += pkt_buf_alloc_batch(arg->pools[1], held + got, n);
 		for (uint32_t i = 0; i < got; i++) {
-			uint32_t *mark = (uint32_t *)held[i]->data;
+			uint32_t *mark = (uint32_t *)pkt_data(held[i]);
 			if (__atomic_exchange_n(mark, 1u, __ATOMIC_RELAXED) != 0)
 				CHECK(!"buffer handed out twice");
 		}
 		for (uint32_t i = 0; i < got; i++)
-			__atomic_store_n((uint32_t *)held[i]->data, 0u, __ATOMIC_RELAXED);
+			__atomic_store_n((uint32_t *)pkt_data(held[i]), 0u, __ATOMIC_RELAXED);
 		/* Interleave the pools so one free_batch call sees runs of both. */
 		for (uint32_t i = 0; i + 1 < got; i += 2) {
 			struct pkt_buf *t = held[i];
@@ -149,13 +213,13 @@ static void test_deferred_free(void)
 		return;
 	struct pkt_buf *bufs[3];
 	CHECK_EQ(pkt_buf_alloc_batch(pool, bufs, 3), 3);
-	uint64_t iova = bufs[1]->data_iova;
+	uint64_t iova = pkt_data_iova(bufs[1]);
 	mempool_free(pool);
 	/* The buffers are still ours: writing them must be fine. */
 	for (int i = 0; i < 3; i++)
-		memset(bufs[i]->data, 0xab, 64);
+		memset(pkt_data(bufs[i]), 0xab, 64);
 	pkt_buf_free(bufs[0]);
-	CHECK(memory_iova_to_virt(iova, 64) == bufs[1]->data);
+	CHECK(memory_iova_to_virt(iova, 64) == pkt_data(bufs[1]));
 	/* The last ones home: the pool goes now, its memory no longer a DMA region. */
 	pkt_buf_free_batch(bufs + 1, 2);
 	CHECK(memory_iova_to_virt(iova, 64) == NULL);
@@ -244,9 +308,9 @@ static void test_thread_caches(void)
 	CHECK_EQ(mempool_free_count(pool), 0);
 	CHECK(pkt_buf_alloc(pool) == NULL);
 	for (uint32_t i = 0; i < N; i++)
-		__atomic_store_n((uint32_t *)bufs[i]->data, i, __ATOMIC_RELAXED);
+		__atomic_store_n((uint32_t *)pkt_data(bufs[i]), i, __ATOMIC_RELAXED);
 	for (uint32_t i = 0; i < N; i++)
-		CHECK_EQ(*(uint32_t *)bufs[i]->data, i);
+		CHECK_EQ(*(uint32_t *)pkt_data(bufs[i]), i);
 	/* Back in batches of odd sizes, overflowing the cache onto the stack. */
 	for (uint32_t done = 0, step = 7; done < N; done += step, step = step * 3 % 250 + 1)
 		pkt_buf_free_batch(bufs + done, MIN(step, N - done));
@@ -274,7 +338,7 @@ static void test_thread_caches(void)
 	 * a DMA region). */
 	parked_start(&arg, &t, pool, 1);
 	CHECK_EQ(pkt_buf_alloc_batch(pool, bufs, 3), 3);
-	uint64_t iova = bufs[0]->data_iova;
+	uint64_t iova = pkt_data_iova(bufs[0]);
 	mempool_free(pool);
 	pkt_buf_free_batch(bufs, 3);
 	CHECK(memory_iova_to_virt(iova, 64) != NULL); /* still parked in the other thread */
@@ -324,6 +388,7 @@ int main(void)
 	CHECK_EQ(memory_configure(MEMORY_IOVA_PA, false), -EINVAL);
 	test_geometry();
 	test_bad_geometry();
+	test_push_pull();
 	test_exhaustion();
 	test_threads();
 	test_deferred_free();

@@ -39,7 +39,8 @@ static uint16_t csum(const uint8_t *p, size_t len)
 static struct pkt_buf *datagram(const uint8_t *router_mac, uint32_t dst, uint8_t tag)
 {
 	struct pkt_buf *b = pkt_buf_alloc(pool);
-	uint8_t *f = b->data;
+	pkt_reset(b, 54);
+	uint8_t *f = pkt_data(b);
 	memset(f, 0, 64);
 	memcpy(f, router_mac, 6);
 	memcpy(f + 6, host_a_mac, 6);
@@ -51,7 +52,6 @@ static struct pkt_buf *datagram(const uint8_t *router_mac, uint32_t dst, uint8_t
 	uint16_t c = csum(ip, 20);
 	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
 	f[40] = tag;
-	b->len = 54;
 	return b;
 }
 
@@ -79,7 +79,8 @@ static bool route_is(struct control *ctl, int owner, struct ip_prefix p, uint8_t
 static struct pkt_buf *arp_reply(const uint8_t *router_mac, uint32_t spa, uint32_t tpa)
 {
 	struct pkt_buf *b = pkt_buf_alloc(pool);
-	uint8_t *f = b->data;
+	pkt_reset(b, 60);
+	uint8_t *f = pkt_data(b);
 	memset(f, 0, 60);
 	memcpy(f, router_mac, 6);
 	memcpy(f + 6, gw_mac, 6);
@@ -89,7 +90,6 @@ static struct pkt_buf *arp_reply(const uint8_t *router_mac, uint32_t spa, uint32
 	memcpy(f + 28, &s, 4);
 	memcpy(f + 32, router_mac, 6);
 	memcpy(f + 38, &t, 4);
-	b->len = 60;
 	return b;
 }
 
@@ -143,7 +143,7 @@ static void test_resolution_and_routes(void)
 	control_poll(ctl);
 	CHECK_EQ(d1->n_tx, 1);
 	if (d1->n_tx == 1) {
-		uint8_t *f = d1->tx[0]->data;
+		uint8_t *f = pkt_data(d1->tx[0]);
 		CHECK_EQ(f[12], 8);
 		CHECK_EQ(f[13], 6);
 		CHECK_EQ(f[21], 1);
@@ -161,7 +161,7 @@ static void test_resolution_and_routes(void)
 	control_poll(ctl);
 	CHECK_EQ(d1->n_tx, 5);
 	for (uint32_t i = 1; i < d1->n_tx; i++) {
-		uint8_t *f = d1->tx[i]->data;
+		uint8_t *f = pkt_data(d1->tx[i]);
 		CHECK(memcmp(f, gw_mac, 6) == 0);
 		CHECK_EQ(f[40], i + 1); /* tags 2, 3, 4, 5 */
 		CHECK_EQ(f[22], 63);
@@ -234,7 +234,7 @@ static void test_resolution_and_routes(void)
 	dp_ctx_flush(w);
 	CHECK_EQ(d1->n_tx, before + 1);
 	if (d1->n_tx == before + 1)
-		CHECK(memcmp(d1->tx[before]->data, nb_mac, 6) == 0);
+		CHECK(memcmp(pkt_data(d1->tx[before]), nb_mac, 6) == 0);
 
 	control_free(ctl);
 	fake_close(&d0->base);
@@ -581,7 +581,7 @@ static void test_iface_routes(void)
 	control_poll(ctl);
 	CHECK_EQ(t.d[1]->n_tx, sent + 1);
 	if (t.d[1]->n_tx == sent + 1) {
-		const uint8_t *f = t.d[1]->tx[sent]->data;
+		const uint8_t *f = pkt_data(t.d[1]->tx[sent]);
 		uint32_t spa, tpa;
 		memcpy(&spa, f + 28, 4);
 		memcpy(&tpa, f + 38, 4);
@@ -595,7 +595,7 @@ static void test_iface_routes(void)
 	control_poll(ctl);
 	CHECK_EQ(t.d[1]->n_tx, sent + 2);
 	if (t.d[1]->n_tx == sent + 2)
-		CHECK(memcmp(t.d[1]->tx[sent + 1]->data, gw_mac, 6) == 0);
+		CHECK(memcmp(pkt_data(t.d[1]->tx[sent + 1]), gw_mac, 6) == 0);
 	/* An unsolicited ARP from outside our subnets creates no entry. */
 	r = arp_reply(t.d[1]->mac, IP(10, 62, 0, 9), IP(10, 2, 0, 1));
 	dp_process_rx(t.w, 1, &r, 1);

@@ -58,7 +58,8 @@ static struct pkt_buf *make_ipv4(const uint8_t *dst_mac, const uint8_t *src_mac,
 	struct pkt_buf *b = pkt_buf_alloc(test_pool);
 	if (!b)
 		return NULL;
-	uint8_t *f = b->data;
+	pkt_reset(b, 0); /* the length is set below */
+	uint8_t *f = pkt_data(b);
 	memcpy(f, dst_mac, 6);
 	memcpy(f + 6, src_mac, 6);
 	f[12] = 0x08, f[13] = 0x00;
@@ -88,7 +89,7 @@ static struct pkt_buf *make_echo(const uint8_t *dst_mac, const uint8_t *src_mac,
 				 uint32_t dst, uint8_t ttl)
 {
 	struct pkt_buf *b = make_ipv4(dst_mac, src_mac, src, dst, ttl, 1, 40, 5);
-	uint8_t *icmp = b->data + 34;
+	uint8_t *icmp = pkt_data(b) + 34;
 	icmp[0] = 8, icmp[1] = 0, icmp[2] = icmp[3] = 0;
 	icmp[4] = 0xbe, icmp[5] = 0xef, icmp[6] = 0, icmp[7] = 7;
 	uint16_t c = ref_csum(icmp, 40);
@@ -100,7 +101,8 @@ static struct pkt_buf *make_arp(const uint8_t *src_mac, const uint8_t *dst_mac, 
 				uint32_t spa, uint32_t tpa)
 {
 	struct pkt_buf *b = pkt_buf_alloc(test_pool);
-	uint8_t *f = b->data;
+	pkt_reset(b, 60);
+	uint8_t *f = pkt_data(b);
 	memset(f, 0, 60);
 	memcpy(f, dst_mac, 6);
 	memcpy(f + 6, src_mac, 6);
@@ -111,7 +113,6 @@ static struct pkt_buf *make_arp(const uint8_t *src_mac, const uint8_t *dst_mac, 
 	uint32_t s = htonl(spa), t = htonl(tpa);
 	memcpy(f + 28, &s, 4);
 	memcpy(f + 38, &t, 4);
-	b->len = 60;
 	return b;
 }
 
@@ -280,14 +281,14 @@ static void test_forward(void)
 	CHECK_EQ(t.dev[0]->n_tx, 0);
 	if (t.dev[1]->n_tx == 1) {
 		struct pkt_buf *o = t.dev[1]->tx[0];
-		CHECK(memcmp(o->data, host_b_mac, 6) == 0);
-		CHECK(memcmp(o->data + 6, t.dev[1]->mac, 6) == 0);
-		CHECK_EQ(o->data[14 + 8], 63);
-		CHECK(ref_csum_ok(o->data + 14, 20));
+		CHECK(memcmp(pkt_data(o), host_b_mac, 6) == 0);
+		CHECK(memcmp(pkt_data(o) + 6, t.dev[1]->mac, 6) == 0);
+		CHECK_EQ(pkt_data(o)[14 + 8], 63);
+		CHECK(ref_csum_ok(pkt_data(o) + 14, 20));
 		CHECK_EQ(o->len, 14 + 120);
 		bool payload_ok = true;
 		for (unsigned i = 0; i < 100; i++)
-			payload_ok &= o->data[34 + i] == (uint8_t)i;
+			payload_ok &= pkt_data(o)[34 + i] == (uint8_t)i;
 		CHECK(payload_ok);
 	}
 	/* Via a gateway: 10.9.1.1 goes to 10.2.0.2's MAC. */
@@ -295,21 +296,21 @@ static void test_forward(void)
 	    make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 9, 1, 1), 64, 17, 10, 5));
 	CHECK_EQ(t.dev[1]->n_tx, 2);
 	if (t.dev[1]->n_tx == 2)
-		CHECK(memcmp(t.dev[1]->tx[1]->data, host_b_mac, 6) == 0);
+		CHECK(memcmp(pkt_data(t.dev[1]->tx[1]), host_b_mac, 6) == 0);
 	/* Options (IHL 7) and a fragment (MF, offset 0) pass unchanged but for TTL and checksum. */
 	struct pkt_buf *o =
 	    make_ipv4(t.dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 9, 17, 30, 7);
-	o->data[14 + 6] = 0x20; /* MF */
+	pkt_data(o)[14 + 6] = 0x20; /* MF */
 	uint16_t c;
-	o->data[24] = o->data[25] = 0;
-	c = ref_csum(o->data + 14, 28);
-	o->data[24] = (uint8_t)(c >> 8), o->data[25] = (uint8_t)c;
+	pkt_data(o)[24] = pkt_data(o)[25] = 0;
+	c = ref_csum(pkt_data(o) + 14, 28);
+	pkt_data(o)[24] = (uint8_t)(c >> 8), pkt_data(o)[25] = (uint8_t)c;
 	uint8_t before[128];
-	memcpy(before, o->data + 14, 58);
+	memcpy(before, pkt_data(o) + 14, 58);
 	rx1(&t, 0, o);
 	CHECK_EQ(t.dev[1]->n_tx, 3);
 	if (t.dev[1]->n_tx == 3) {
-		uint8_t *ip = t.dev[1]->tx[2]->data + 14;
+		uint8_t *ip = pkt_data(t.dev[1]->tx[2]) + 14;
 		CHECK_EQ(ip[8], 8);
 		CHECK(ref_csum_ok(ip, 28));
 		before[8] = 8;
@@ -401,7 +402,7 @@ static void test_neighbour_change(void)
 	dp_ctx_flush(t.ctx);
 	CHECK_EQ(t.dev[1]->n_tx, 20);
 	for (uint32_t i = 0; i < t.dev[1]->n_tx; i++) {
-		const uint8_t *f = t.dev[1]->tx[i]->data;
+		const uint8_t *f = pkt_data(t.dev[1]->tx[i]);
 		CHECK(memcmp(f, i % 2 ? host_c_mac : host_b_mac, 6) == 0);
 		CHECK(memcmp(f + 6, t.dev[1]->mac, 6) == 0);
 		CHECK_EQ(f[12], 0x08);
@@ -414,7 +415,7 @@ static void test_neighbour_change(void)
 	rx1(&t, 0, make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 9, 1, 1), 64, 17, 10, 5));
 	CHECK_EQ(t.dev[1]->n_tx, 21);
 	if (t.dev[1]->n_tx == 21)
-		CHECK(memcmp(t.dev[1]->tx[20]->data, host_c_mac, 6) == 0);
+		CHECK(memcmp(pkt_data(t.dev[1]->tx[20]), host_c_mac, 6) == 0);
 	/* The gateway is deleted: the next packet goes to the control thread to resolve. */
 	struct ip_addr gw = ip_addr_v4(IP(10, 2, 0, 2));
 	CHECK_EQ(neigh_delete(t.neigh, 1, &gw), 0);
@@ -447,15 +448,15 @@ static void test_malformed(void)
 	rx1(&t, 0, b), n_bad++;
 	/* IHL 4 */
 	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
-	b->data[14] = 0x44;
+	pkt_data(b)[14] = 0x44;
 	rx1(&t, 0, b), n_bad++;
 	/* version 6 in an IPv4 ethertype */
 	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
-	b->data[14] = 0x65;
+	pkt_data(b)[14] = 0x65;
 	rx1(&t, 0, b), n_bad++;
 	/* bad checksum */
 	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
-	b->data[14 + 10] ^= 0x55;
+	pkt_data(b)[14 + 10] ^= 0x55;
 	rx1(&t, 0, b), n_bad++;
 	/* total length beyond the frame */
 	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
@@ -463,7 +464,8 @@ static void test_malformed(void)
 	rx1(&t, 0, b), n_bad++;
 	/* total length shorter than the header */
 	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
-	b->data[16] = 0, b->data[17] = 12; /* checksum now wrong too, either check catches it */
+	pkt_data(b)[16] = 0,
+	pkt_data(b)[17] = 12; /* checksum now wrong too, either check catches it */
 	rx1(&t, 0, b), n_bad++;
 	/* oversized frames: far over, and one byte over the untagged maximum of 1514 (only a
 	 * tagged frame may have 4 more) */
@@ -478,7 +480,7 @@ static void test_malformed(void)
 	/* A tagged frame of 1518 bytes is whole: the bridge floods it (it does not look inside
 	 * the tag). */
 	b = make_ipv4(host_b_mac, host_a_mac, IP(10, 3, 0, 2), IP(10, 3, 0, 3), 64, 17, 10, 5);
-	b->data[12] = 0x81, b->data[13] = 0x00;
+	pkt_data(b)[12] = 0x81, pkt_data(b)[13] = 0x00;
 	b->len = 1518;
 	rx1(&t, 2, b);
 	CHECK_EQ(t.dev[3]->n_tx, 1);
@@ -496,7 +498,7 @@ static void test_malformed(void)
 	CHECK_EQ(drops(&t, 0, DP_DROP_TTL_EXPIRED), 2);
 	CHECK_EQ(t.dev[0]->n_tx, 2);
 	for (uint32_t i = 0; i < t.dev[0]->n_tx && i < 2; i++) {
-		uint8_t *f = t.dev[0]->tx[i]->data;
+		uint8_t *f = pkt_data(t.dev[0]->tx[i]);
 		CHECK(memcmp(f, host_a_mac, 6) == 0);
 		CHECK(ref_csum_ok(f + 14, 20));
 		CHECK_EQ(f[14 + 9], 1);
@@ -525,7 +527,7 @@ static void test_icmp(void)
 	rx1(&t, 0, make_echo(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 1), 64));
 	CHECK_EQ(t.dev[0]->n_tx, 2);
 	for (uint32_t i = 0; i < t.dev[0]->n_tx && i < 2; i++) {
-		uint8_t *f = t.dev[0]->tx[i]->data;
+		uint8_t *f = pkt_data(t.dev[0]->tx[i]);
 		CHECK(memcmp(f, host_a_mac, 6) == 0);
 		CHECK(memcmp(f + 6, rm, 6) == 0);
 		CHECK(ref_csum_ok(f + 14, 20));
@@ -550,7 +552,7 @@ static void test_icmp(void)
 	CHECK_EQ(drops(&t, 0, DP_DROP_BAD_HEADER), n_bad);
 	/* An echo with a broken ICMP checksum is a bad header, not answered. */
 	struct pkt_buf *b = make_echo(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 1, 0, 1), 64);
-	b->data[40] ^= 1;
+	pkt_data(b)[40] ^= 1;
 	rx1(&t, 0, b);
 	CHECK_EQ(t.dev[0]->n_tx, 2);
 	CHECK_EQ(drops(&t, 0, DP_DROP_BAD_HEADER), n_bad + 1);
@@ -561,7 +563,7 @@ static void test_icmp(void)
 	CHECK_EQ(drops(&t, 0, DP_DROP_NO_ROUTE), 1);
 	CHECK_EQ(t.dev[0]->n_tx, 1);
 	if (t.dev[0]->n_tx == 1) {
-		uint8_t *f = t.dev[0]->tx[0]->data;
+		uint8_t *f = pkt_data(t.dev[0]->tx[0]);
 		CHECK_EQ(f[34], 3);
 		CHECK_EQ(f[35], 0);
 		CHECK(ref_csum_ok(f + 34, 8 + 30));
@@ -572,7 +574,7 @@ static void test_icmp(void)
 	/* No error about an ICMP error (RFC 1812 4.3.2.7): a Time Exceeded with TTL 1 dies
 	 * silently; an echo request with TTL 1 does get one. */
 	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 1, 1, 36, 5);
-	b->data[34] = 11;
+	pkt_data(b)[34] = 11;
 	rx1(&t, 0, b);
 	CHECK_EQ(t.dev[0]->n_tx, 0);
 	rx1(&t, 0, make_echo(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 1));
@@ -624,7 +626,7 @@ static void test_icmp_rate_limit(void)
 	else
 		CHECK(n >= burst && n <= burst + refilled_max);
 	for (uint32_t i = 0; i < t.dev[0]->n_tx; i++)
-		CHECK_EQ(t.dev[0]->tx[i]->data[34], 11); /* all Time Exceeded */
+		CHECK_EQ(pkt_data(t.dev[0]->tx[i])[34], 11); /* all Time Exceeded */
 	bed_free(&t);
 }
 
@@ -637,7 +639,7 @@ static void test_arp_and_resolution(void)
 	rx1(&t, 0, make_arp(host_c_mac, bcast_mac, 1, IP(10, 1, 0, 7), IP(10, 1, 0, 1)));
 	CHECK_EQ(t.dev[0]->n_tx, 1);
 	if (t.dev[0]->n_tx == 1) {
-		uint8_t *f = t.dev[0]->tx[0]->data;
+		uint8_t *f = pkt_data(t.dev[0]->tx[0]);
 		CHECK(memcmp(f, host_c_mac, 6) == 0);
 		CHECK_EQ(f[21], 2);
 		CHECK(memcmp(f + 22, t.dev[0]->mac, 6) == 0);
@@ -658,11 +660,11 @@ static void test_arp_and_resolution(void)
 	/* A request whose frame source differs from its ar$sha: the reply goes to ar$sha (RFC
 	 * 826), here unicast, though the frame came from a broadcast address. */
 	struct pkt_buf *rq = make_arp(host_c_mac, bcast_mac, 1, IP(10, 1, 0, 7), IP(10, 1, 0, 1));
-	memcpy(rq->data + 6, host_b_mac, 6);
+	memcpy(pkt_data(rq) + 6, host_b_mac, 6);
 	rx1(&t, 0, rq);
 	CHECK_EQ(t.dev[0]->n_tx, 2);
 	if (t.dev[0]->n_tx == 2)
-		CHECK(memcmp(t.dev[0]->tx[1]->data, host_c_mac, 6) == 0);
+		CHECK(memcmp(pkt_data(t.dev[0]->tx[1]), host_c_mac, 6) == 0);
 	CHECK(dp_ctl_pop(t.dp, 0, &msg)); /* learnt as before */
 	fake_dev_clear(t.dev[0]);
 	/* Somebody claiming our own address (sender 10.1.0.1, asking for it or for another of
@@ -678,7 +680,7 @@ static void test_arp_and_resolution(void)
 	CHECK(!dp_ctl_pop(t.dp, 0, &msg));
 	/* A malformed ARP (hardware length 8) is a bad header. */
 	struct pkt_buf *b = make_arp(host_c_mac, bcast_mac, 1, IP(10, 1, 0, 8), IP(10, 1, 0, 1));
-	b->data[18] = 8;
+	pkt_data(b)[18] = 8;
 	rx1(&t, 0, b);
 	CHECK_EQ(drops(&t, 0, DP_DROP_BAD_HEADER), 1);
 
@@ -693,13 +695,13 @@ static void test_arp_and_resolution(void)
 	CHECK(msg.buf != NULL);
 	/* What the control thread does with it once resolved: rewrite and send on its ctx. */
 	if (msg.buf) {
-		CHECK_EQ(msg.buf->data[14 + 8], 63);
+		CHECK_EQ(pkt_data(msg.buf)[14 + 8], 63);
 		struct dp_ctx *cc = dp_control_ctx(t.dp);
 		dp_send_resolved(cc, msg.iface, host_c_mac, &msg.buf, 1);
 		dp_ctx_flush(cc);
 		CHECK_EQ(t.dev[1]->n_tx, 1);
 		if (t.dev[1]->n_tx == 1)
-			CHECK(memcmp(t.dev[1]->tx[0]->data, host_c_mac, 6) == 0);
+			CHECK(memcmp(pkt_data(t.dev[1]->tx[0]), host_c_mac, 6) == 0);
 	}
 	/* ARP request from the control thread: broadcast who-has from our subnet address. */
 	struct dp_ctx *cc = dp_control_ctx(t.dp);
@@ -715,7 +717,7 @@ static void test_arp_and_resolution(void)
 	CHECK_EQ(t.dev[1]->n_tx, 3);
 	static const uint32_t want_tpa[2] = {IP(10, 2, 0, 3), IP(10, 7, 0, 3)};
 	for (uint32_t k = 1; k < 3 && t.dev[1]->n_tx == 3; k++) {
-		uint8_t *f = t.dev[1]->tx[k]->data;
+		uint8_t *f = pkt_data(t.dev[1]->tx[k]);
 		CHECK(memcmp(f, bcast_mac, 6) == 0);
 		CHECK_EQ(f[21], 1);
 		uint32_t spa, tpa;
@@ -756,7 +758,7 @@ static void test_bridge(void)
 	CHECK_EQ(pb->n_tx, 3);
 	CHECK_EQ(pc->n_tx, 2);
 	if (pc->n_tx == 2) {
-		uint8_t *f = pc->tx[1]->data;
+		uint8_t *f = pkt_data(pc->tx[1]);
 		CHECK_EQ(f[21], 2);
 		CHECK(memcmp(f + 22, dp_iface(t.dp, (iface_id_t)t.br)->mac, 6) == 0);
 	}
@@ -767,7 +769,7 @@ static void test_bridge(void)
 	    make_ipv4(bcast_mac, host_c_mac, IP(10, 3, 0, 4), IP(10, 3, 0, 255), 64, 17, 10, 5));
 	struct pkt_buf *other =
 	    make_ipv4(bcast_mac, host_c_mac, IP(10, 3, 0, 4), IP(10, 3, 0, 255), 64, 17, 10, 5);
-	other->data[12] = 0x88, other->data[13] = 0xb5; /* IEEE 802 local experimental */
+	pkt_data(other)[12] = 0x88, pkt_data(other)[13] = 0xb5; /* IEEE 802 local experimental */
 	rx1(&t, 4, other);
 	CHECK_EQ(pa->n_tx, 5);
 	CHECK_EQ(pb->n_tx, 6);
@@ -790,10 +792,111 @@ static void test_bridge(void)
 	CHECK_EQ(pb->n_tx, b_before);
 	CHECK_EQ(pc->n_tx, c_before);
 	if (pa->n_tx == a_before + 1) {
-		uint8_t *f = pa->tx[a_before]->data;
+		uint8_t *f = pkt_data(pa->tx[a_before]);
 		CHECK(memcmp(f + 6, dp_iface(t.dp, (iface_id_t)t.br)->mac, 6) == 0);
 		CHECK_EQ(f[14 + 8], 63);
 	}
+	bed_free(&t);
+}
+
+/* Push an 802.1Q tag (TPID 0x8100, then the TCI: IEEE 802.1Q 9.3) into b's headroom: only the
+ * 12 address bytes move. */
+static struct pkt_buf *vlan_push(struct pkt_buf *b, uint16_t tci)
+{
+	uint8_t *f = pkt_push(b, 4);
+	CHECK(f != NULL);
+	if (!f)
+		return b;
+	memmove(f, f + 4, 12);
+	f[12] = 0x81, f[13] = 0x00, f[14] = (uint8_t)(tci >> 8), f[15] = (uint8_t)tci;
+	return b;
+}
+
+/* The same frame as a driver would receive it tagged: at the default offset, the bytes after
+ * the addresses moved up to make room for the tag. */
+static struct pkt_buf *vlan_received(struct pkt_buf *b, uint16_t tci)
+{
+	uint8_t *f = pkt_data(b);
+	memmove(f + 16, f + 12, b->len - 12);
+	f[12] = 0x81, f[13] = 0x00, f[14] = (uint8_t)(tci >> 8), f[15] = (uint8_t)tci;
+	b->len += 4;
+	return b;
+}
+
+/* Pop the tag without copying the frame: it then starts 4 bytes later. */
+static struct pkt_buf *vlan_pop(struct pkt_buf *b)
+{
+	uint8_t *f = pkt_data(b);
+	memmove(f + 4, f, 12);
+	CHECK(pkt_pull(b, 4) != NULL);
+	return b;
+}
+
+/*
+ * Frames that do not start at the default offset, and 802.1Q tags: the dataplane reads and
+ * writes frames where the buffer says they are; rx classification records the L2 length
+ * whatever the buffer's last user left; tagged frames to us are not for us (no VLAN interfaces
+ * yet), a tag cut short is a bad header, and a tagged broadcast on a bridge is flooded as is.
+ */
+static void test_offsets_and_tags(void)
+{
+	struct bed t;
+	bed_init(&t, 2);
+	const uint8_t *rm = t.dev[0]->mac;
+	/* 1. Routed from offset 132 (a received tag popped), with a stale l2_len. */
+	struct pkt_buf *b =
+	    make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 100, 5);
+	b = vlan_pop(vlan_received(b, 5));
+	CHECK_EQ(b->data_off, PKT_BUF_DATA_OFF + 4);
+	b->l2_len = 18;
+	rx1(&t, 0, b);
+	CHECK_EQ(t.dev[1]->n_tx, 1);
+	if (t.dev[1]->n_tx == 1) {
+		struct pkt_buf *o = t.dev[1]->tx[0];
+		const uint8_t *f = pkt_data(o);
+		CHECK_EQ(o->data_off, PKT_BUF_DATA_OFF + 4);
+		CHECK(memcmp(f, host_b_mac, 6) == 0 && memcmp(f + 6, t.dev[1]->mac, 6) == 0);
+		CHECK(f[12] == 0x08 && f[13] == 0x00);
+		CHECK_EQ(f[14 + 8], 63);
+		CHECK(ref_csum_ok(f + 14, 20));
+		CHECK_EQ(o->len, 14 + 120);
+		bool payload_ok = true;
+		for (unsigned i = 0; i < 100; i++)
+			payload_ok &= f[34 + i] == (uint8_t)i;
+		CHECK(payload_ok);
+	}
+	/* 2. An echo request from offset 132: answered (ICMP behind l2_len, not behind 14). */
+	b = vlan_pop(
+	    vlan_received(make_echo(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 1, 0, 1), 64), 1));
+	b->l2_len = 0;
+	rx1(&t, 0, b);
+	CHECK_EQ(t.dev[0]->n_tx, 1);
+	if (t.dev[0]->n_tx == 1)
+		CHECK_EQ(pkt_data(t.dev[0]->tx[0])[34], 0); /* echo reply */
+	/* 3. Tagged (VID 5) to our MAC on a routed port: not for us, as before VLANs. */
+	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
+	rx1(&t, 0, vlan_push(b, 5));
+	CHECK_EQ(drops(&t, 0, DP_DROP_NOT_FOR_US), 1);
+	CHECK_EQ(t.dev[1]->n_tx, 1);
+	/* 4. A tag cut short (16 bytes: TPID and half a TCI). */
+	b = make_ipv4(rm, host_a_mac, IP(10, 1, 0, 2), IP(10, 2, 0, 2), 64, 17, 10, 5);
+	pkt_data(b)[12] = 0x81, pkt_data(b)[13] = 0x00;
+	b->len = 16;
+	rx1(&t, 0, b);
+	CHECK_EQ(drops(&t, 0, DP_DROP_BAD_HEADER), 1);
+	CHECK_EQ(drops(&t, 0, DP_DROP_NOT_FOR_US), 1);
+	/* 5. A tagged broadcast on a bridge port: flooded with its tag; our copy is no drop. */
+	b = make_ipv4(bcast_mac, host_a_mac, IP(10, 3, 0, 2), IP(10, 3, 0, 255), 64, 17, 10, 5);
+	rx1(&t, 2, vlan_push(b, 0x2007));
+	CHECK_EQ(t.dev[3]->n_tx, 1);
+	if (t.dev[3]->n_tx == 1) {
+		const uint8_t *f = pkt_data(t.dev[3]->tx[0]);
+		CHECK(t.dev[3]->tx[0]->len == 18 + 30 && memcmp(f, bcast_mac, 6) == 0);
+		CHECK(f[12] == 0x81 && f[13] == 0x00 && f[14] == 0x20 && f[15] == 0x07);
+		CHECK(f[16] == 0x08 && f[17] == 0x00);
+	}
+	CHECK_EQ(drops(&t, 2, DP_DROP_NOT_FOR_US), 0);
+	CHECK_EQ(drops(&t, 2, DP_DROP_BAD_HEADER), 0);
 	bed_free(&t);
 }
 
@@ -828,7 +931,7 @@ static struct pkt_buf *make_udp(struct bed *t, uint32_t dst, uint16_t sport, uin
 {
 	struct pkt_buf *b =
 	    make_ipv4(t->dev[0]->mac, host_a_mac, IP(10, 1, 0, 2), dst, 64, 17, 16, 5);
-	uint8_t *udp = b->data + 34;
+	uint8_t *udp = pkt_data(b) + 34;
 	udp[0] = (uint8_t)(sport >> 8), udp[1] = (uint8_t)sport;
 	udp[2] = (uint8_t)(dport >> 8), udp[3] = (uint8_t)dport;
 	return b;
@@ -864,7 +967,7 @@ static void test_nexthop_kinds(void)
 	CHECK_EQ(t.dev[1]->n_tx, 0);
 	CHECK_EQ(t.dev[0]->n_tx, 1);
 	if (t.dev[0]->n_tx == 1) {
-		uint8_t *f = t.dev[0]->tx[0]->data;
+		uint8_t *f = pkt_data(t.dev[0]->tx[0]);
 		uint32_t src, dst;
 		memcpy(&src, f + 26, 4), memcpy(&dst, f + 30, 4);
 		CHECK(memcmp(f, host_a_mac, 6) == 0);
@@ -883,7 +986,7 @@ static void test_nexthop_kinds(void)
 	CHECK_EQ(t.dev[0]->n_tx, 1);
 	CHECK_EQ(t.dev[1]->n_tx, 0);
 	if (t.dev[0]->n_tx == 1) {
-		uint8_t *f = t.dev[0]->tx[0]->data;
+		uint8_t *f = pkt_data(t.dev[0]->tx[0]);
 		uint32_t src, dst;
 		memcpy(&src, f + 26, 4), memcpy(&dst, f + 30, 4);
 		CHECK(memcmp(f, host_a_mac, 6) == 0);
@@ -906,7 +1009,7 @@ static void test_nexthop_kinds(void)
 	CHECK_EQ(msg.iface, 0);
 	CHECK(msg.buf != NULL);
 	if (msg.buf) {
-		CHECK_EQ(msg.buf->data[14 + 8], 64); /* unchanged: TTL not decremented */
+		CHECK_EQ(pkt_data(msg.buf)[14 + 8], 64); /* unchanged: TTL not decremented */
 		pkt_buf_free(msg.buf);
 	}
 	CHECK(!dp_ctl_pop(t.dp, 0, &msg));
@@ -963,7 +1066,7 @@ static void test_ecmp(unsigned seed)
 		for (int p = 0; p < 2; p++)
 			for (uint32_t i = 0; i < t.dev[p]->n_tx; i++)
 				for (unsigned m = 0; m < n; m++)
-					if (memcmp(t.dev[p]->tx[i]->data, gw_mac[m], 6) == 0) {
+					if (memcmp(pkt_data(t.dev[p]->tx[i]), gw_mac[m], 6) == 0) {
 						count[m]++;
 						CHECK_EQ(p, (gw[m] >> 16 & 0xff) == 1 ? 0 : 1);
 					}
@@ -985,7 +1088,7 @@ static void test_ecmp(unsigned seed)
 		CHECK(on0 + on1 == 20 && (on0 == 0 || on1 == 0));
 		struct fake_dev *d = on0 ? t.dev[0] : t.dev[1];
 		for (uint32_t i = 1; i < d->n_tx; i++)
-			CHECK(memcmp(d->tx[i]->data, d->tx[0]->data, 6) == 0);
+			CHECK(memcmp(pkt_data(d->tx[i]), pkt_data(d->tx[0]), 6) == 0);
 		bed_free(&t);
 	}
 }
@@ -1015,6 +1118,7 @@ int main(void)
 	test_tx_full();
 	test_nexthop_kinds();
 	test_ecmp(seed);
+	test_offsets_and_tags();
 	CHECK_EQ(mempool_free_count(test_pool), mempool_size(test_pool));
 	mempool_free(test_pool);
 	return check_report("test_dataplane");

@@ -75,8 +75,8 @@ static void test_counters(struct ixgbe_model *m, struct ixy_device *dev)
 	pkt_buf_free_batch(bufs, got);
 	uint32_t n = pkt_buf_alloc_batch(pool, bufs, 7);
 	for (uint32_t i = 0; i < n; i++) {
-		bufs[i]->len = 200;
-		test_frame(bufs[i]->data, 200, test_mac, i);
+		pkt_reset(bufs[i], 200);
+		test_frame(pkt_data(bufs[i]), 200, test_mac, i);
 	}
 	CHECK_EQ(ixy_tx_batch(dev, 0, bufs, n), 7);
 	/* 3 with a bad FCS, 2 runts, 1 giant (1600 > 1514 untagged). */

@@ -37,8 +37,8 @@ static void test_full_tx_ring(void)
 		struct pkt_buf *bufs[10];
 		uint32_t n = pkt_buf_alloc_batch(pool, bufs, 10);
 		for (uint32_t i = 0; i < n; i++) {
-			bufs[i]->len = 60;
-			test_frame(bufs[i]->data, 60, test_mac, accepted + i);
+			pkt_reset(bufs[i], 60);
+			test_frame(pkt_data(bufs[i]), 60, test_mac, accepted + i);
 		}
 		uint32_t took = ixy_tx_batch(dev, 0, bufs, n);
 		pkt_buf_free_batch(bufs + took, n - took); /* the rest is still ours */
@@ -60,7 +60,7 @@ static void test_full_tx_ring(void)
 		struct pkt_buf *bufs[50];
 		uint32_t n = pkt_buf_alloc_batch(pool, bufs, 50);
 		for (uint32_t i = 0; i < n; i++)
-			bufs[i]->len = 100;
+			pkt_reset(bufs[i], 100);
 		uint32_t took = ixy_tx_batch(dev, 0, bufs, n);
 		CHECK_EQ(took, n);
 		pkt_buf_free_batch(bufs + took, n - took);

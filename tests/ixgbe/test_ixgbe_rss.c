@@ -77,7 +77,7 @@ int main(void)
 					CHECK_EQ(bufs[i]->rx_queue, q);
 					CHECK_EQ(bufs[i]->rss_hash, hash);
 					CHECK_EQ(bufs[i]->len, sizeof(f));
-					CHECK(memcmp(bufs[i]->data, f, sizeof(f)) == 0);
+					CHECK(memcmp(pkt_data(bufs[i]), f, sizeof(f)) == 0);
 				}
 				pkt_buf_free_batch(bufs, got);
 			}

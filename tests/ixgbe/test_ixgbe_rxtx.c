@@ -4,6 +4,9 @@
  * ring, through the model's wire looped back, into the rx ring: the rings (512 descriptors)
  * wrap about 200 times. Every frame arrives once, in order, with its length and bytes intact;
  * the counters agree; the caller's pool and the driver's rx pool end where they started.
+ * Frames are sent from three offsets (the default, 8 bytes pushed into the headroom, 7 bytes
+ * pulled: unaligned); every received buffer has its offset moved before it goes back to the
+ * rx pool, and must come back at the default offset when it is received into again.
  */
 #include "ixgbe_regs.h"
 #include "ixgbe_test.h"
@@ -57,8 +60,17 @@ int main(void)
 		n = pkt_buf_alloc_batch(pool, bufs, n);
 		for (uint32_t i = 0; i < n; i++) {
 			uint32_t seq = sent + i;
-			bufs[i]->len = MIN_SIZE + seq % (MAX_SIZE - MIN_SIZE + 1);
-			test_frame(bufs[i]->data, bufs[i]->len, test_mac, seq);
+			uint32_t len = MIN_SIZE + seq % (MAX_SIZE - MIN_SIZE + 1);
+			if (seq % 3 == 0) {
+				pkt_reset(bufs[i], len);
+			} else if (seq % 3 == 1) {
+				pkt_reset(bufs[i], len - 8);
+				CHECK(pkt_push(bufs[i], 8) != NULL);
+			} else {
+				pkt_reset(bufs[i], len + 7);
+				CHECK(pkt_pull(bufs[i], 7) != NULL);
+			}
+			test_frame(pkt_data(bufs[i]), bufs[i]->len, test_mac, seq);
 		}
 		uint32_t accepted = ixy_tx_batch(dev, 0, bufs, n);
 		pkt_buf_free_batch(bufs + accepted, n - accepted);
@@ -70,9 +82,14 @@ int main(void)
 			uint32_t want_len = MIN_SIZE + seq % (MAX_SIZE - MIN_SIZE + 1);
 			uint8_t want[MAX_SIZE];
 			test_frame(want, want_len, test_mac, seq);
-			if (bufs[i]->len != want_len || memcmp(bufs[i]->data, want, want_len) != 0)
+			if (bufs[i]->len != want_len || bufs[i]->data_off != PKT_BUF_DATA_OFF ||
+			    memcmp(pkt_data(bufs[i]), want, want_len) != 0)
 				bad++;
 			bytes += bufs[i]->len;
+			if (seq % 2) /* a stale offset for the next frame received into it */
+				pkt_push(bufs[i], 4);
+			else
+				pkt_pull(bufs[i], 10);
 			if (!rx_pool)
 				rx_pool = bufs[i]->pool;
 		}

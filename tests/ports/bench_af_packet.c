@@ -75,8 +75,9 @@ int main(int argc, char **argv)
 		for (int round = 0; round < 256; round++) {
 			uint32_t n = pkt_buf_alloc_batch(pool, bufs, 32);
 			for (uint32_t i = 0; i < n; i++) {
-				pattern_frame(bufs[i]->data, 60, (uint32_t)(sent + i), dst, src);
-				bufs[i]->len = 60;
+				pkt_reset(bufs[i], 60);
+				pattern_frame(pkt_data(bufs[i]), 60, (uint32_t)(sent + i), dst,
+					      src);
 			}
 			uint32_t took = ixy_tx_batch(tx, 0, bufs, n);
 			pkt_buf_free_batch(bufs + took, n - took);

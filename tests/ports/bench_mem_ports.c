@@ -42,7 +42,7 @@ int main(int argc, char **argv)
 		for (int round = 0; round < 1024; round++) {
 			uint32_t n = ixy_rx_batch(src, 0, bufs, 32);
 			for (uint32_t i = 0; i < n; i++)
-				bufs[i]->data[0] ^= 0; /* read and write the first line */
+				pkt_data(bufs[i])[0] ^= 0; /* read and write the first line */
 			uint32_t sent = ixy_tx_batch(dst, 0, bufs, n);
 			if (sent < n)
 				pkt_buf_free_batch(bufs + sent, n - sent);

@@ -156,7 +156,7 @@ static uint32_t collect(struct ixy_device *dev, struct frame *out, uint32_t max,
 					out[n].len = bufs[i]->len;
 					out[n].queue = q;
 					out[n].rss_hash = bufs[i]->rss_hash;
-					memcpy(out[n].data, bufs[i]->data,
+					memcpy(out[n].data, pkt_data(bufs[i]),
 					       MIN(bufs[i]->len, MAX_FRAME));
 				}
 			}
@@ -198,8 +198,8 @@ static struct pkt_buf *pattern_buf(uint32_t i, uint32_t len, const uint8_t dst[6
 	struct pkt_buf *buf = pkt_buf_alloc(tx_pool);
 	if (!buf)
 		return NULL;
-	pattern_frame(buf->data, len, i, dst, port_mac);
-	buf->len = len;
+	pkt_reset(buf, len);
+	pattern_frame(pkt_data(buf), len, i, dst, port_mac);
 	return buf;
 }
 
@@ -441,13 +441,14 @@ static bool answer(const uint8_t *f, uint32_t len, struct pkt_buf *buf, uint32_t
 		   uint32_t *pings)
 {
 	uint32_t tpa, dst;
+	pkt_reset(buf, 0); /* a fresh buffer: its length is set below */
 	if (len >= 42 && f[12] == 0x08 && f[13] == 0x06 && f[21] == 1) {
 		memcpy(&tpa, f + 38, 4);
 		if (tpa != port_ip)
 			return false;
 		uint32_t spa;
 		memcpy(&spa, f + 28, 4);
-		build_arp(buf->data, 2, f + 6, port_mac, port_ip, f + 22, spa);
+		build_arp(pkt_data(buf), 2, f + 6, port_mac, port_ip, f + 22, spa);
 		buf->len = 60;
 		(*arps)++;
 		return true;
@@ -458,12 +459,13 @@ static bool answer(const uint8_t *f, uint32_t len, struct pkt_buf *buf, uint32_t
 		if (dst != port_ip || len < 14 + ihl + 8 || f[14 + ihl] != 8)
 			return false;
 		uint32_t ip_len = (uint32_t)f[16] << 8 | f[17];
-		memcpy(buf->data, f, len);
-		memcpy(buf->data, f + 6, 6);
-		memcpy(buf->data + 6, port_mac, 6);
-		memcpy(buf->data + 26, f + 30, 4); /* swapping addresses keeps the IP checksum */
-		memcpy(buf->data + 30, f + 26, 4);
-		uint8_t *icmp = buf->data + 14 + ihl;
+		memcpy(pkt_data(buf), f, len);
+		memcpy(pkt_data(buf), f + 6, 6);
+		memcpy(pkt_data(buf) + 6, port_mac, 6);
+		memcpy(pkt_data(buf) + 26, f + 30,
+		       4); /* swapping addresses keeps the IP checksum */
+		memcpy(pkt_data(buf) + 30, f + 26, 4);
+		uint8_t *icmp = pkt_data(buf) + 14 + ihl;
 		icmp[0] = 0; /* echo reply, RFC 792 */
 		icmp[2] = icmp[3] = 0;
 		uint16_t c = csum16(icmp, ip_len - ihl);
@@ -486,7 +488,7 @@ static int responder(struct ixy_device *dev, pid_t pid, uint32_t *arps, uint32_t
 		uint32_t got = ixy_rx_batch(dev, 0, bufs, 32);
 		for (uint32_t i = 0; i < got; i++) {
 			struct pkt_buf *reply = pkt_buf_alloc(tx_pool);
-			if (reply && answer(bufs[i]->data, bufs[i]->len, reply, arps, pings))
+			if (reply && answer(pkt_data(bufs[i]), bufs[i]->len, reply, arps, pings))
 				CHECK_EQ(send_all(dev, 0, &reply, 1), 1);
 			else if (reply)
 				pkt_buf_free(reply);
@@ -508,8 +510,8 @@ static void test_kernel_arp_and_ping(struct ixy_device *dev)
 	drain(dev);
 	struct pkt_buf *req = pkt_buf_alloc(tx_pool);
 	static const uint8_t zero[6];
-	build_arp(req->data, 1, broadcast, port_mac, port_ip, zero, peer_ip);
-	req->len = 60;
+	pkt_reset(req, 60);
+	build_arp(pkt_data(req), 1, broadcast, port_mac, port_ip, zero, peer_ip);
 	CHECK_EQ(send_all(dev, 0, &req, 1), 1);
 	struct frame fr[8];
 	uint32_t n = collect(dev, fr, 8, 1, 3000, 30, NULL);

@@ -101,14 +101,15 @@ int main(int argc, char **argv)
 		for (uint32_t i = 0; i < got; i++, seen++) {
 			if (seen == 0) {
 				first_len = bufs[i]->len;
-				memcpy(first, bufs[i]->data, first_len);
+				memcpy(first, pkt_data(bufs[i]), first_len);
 			}
 			if (seen == EXPECTED_FRAMES) { /* wrapped: frame 0 again */
 				CHECK_EQ(bufs[i]->len, first_len);
-				CHECK(memcmp(bufs[i]->data, first, first_len) == 0);
+				CHECK(memcmp(pkt_data(bufs[i]), first, first_len) == 0);
 			} else if (nref == EXPECTED_FRAMES &&
 				   (bufs[i]->len != ref[seen].len ||
-				    memcmp(bufs[i]->data, ref[seen].data, ref[seen].len) != 0)) {
+				    memcmp(pkt_data(bufs[i]), ref[seen].data, ref[seen].len) !=
+					0)) {
 				if (mismatches++ < 5)
 					fprintf(stderr,
 						"frame %u: %u bytes, tcpdump shows %u or "

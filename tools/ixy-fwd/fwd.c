@@ -14,7 +14,7 @@ uint32_t fwd_forward_batch(struct ixy_device *rx_dev, uint16_t rx_queue, struct 
 		return 0;
 	/* Touch every frame: a volatile read and write the compiler must keep. */
 	for (uint32_t i = 0; i < received; i++) {
-		volatile uint8_t *first = bufs[i]->data;
+		volatile uint8_t *first = pkt_data(bufs[i]);
 		*first = *first;
 	}
 	uint32_t sent = ixy_tx_batch(tx_dev, tx_queue, bufs, received);

@@ -84,8 +84,10 @@ static int prefill_pool(struct mempool *pool, const uint8_t *frame, uint32_t siz
 {
 	static struct pkt_buf *all[PKTGEN_POOL_BUFS];
 	uint32_t n = pkt_buf_alloc_batch(pool, all, PKTGEN_POOL_BUFS);
-	for (uint32_t i = 0; i < n; i++)
-		memcpy(all[i]->data, frame, size);
+	for (uint32_t i = 0; i < n; i++) {
+		pkt_reset(all[i], (uint32_t)size);
+		memcpy(pkt_data(all[i]), frame, size);
+	}
 	pkt_buf_free_batch(all, n);
 	return n == PKTGEN_POOL_BUFS ? 0 : -1;
 }
@@ -191,8 +193,9 @@ int main(int argc, char **argv)
 			want = (uint32_t)(count - seq);
 		uint32_t n = pkt_buf_alloc_batch(pool, bufs, want);
 		for (uint32_t i = 0; i < n; i++) {
-			bufs[i]->len = (uint32_t)size;
-			put_be64(bufs[i]->data + OFF_SEQ, seq + i);
+			pkt_reset(bufs[i],
+				  (uint32_t)size); /* the frame written by the fill above */
+			put_be64(pkt_data(bufs[i]) + OFF_SEQ, seq + i);
 		}
 		uint32_t sent = ixy_tx_batch(port.dev, 0, bufs, n);
 		/* Sequence numbers count accepted frames only: the rest are renumbered next time.
