@@ -650,6 +650,21 @@ int api_parse_routes(const char *buf, size_t len, unsigned flags, const struct i
 	bool single = false;
 	err->message[0] = '\0';
 	err->index = SIZE_MAX;
+	/* Room for as many routes as the body can hold in the common form (at least 38 bytes
+	 * each: {"prefix":"1.0.0.0/8","via":"1.2.3.4"} and a comma), so a full table grows its
+	 * arrays once, not twenty times; pages never written are never faulted in. */
+	size_t guess = len / 38 + 1;
+	v.r = malloc(guess * sizeof(*v.r));
+	v.p = malloc(guess * sizeof(*v.p));
+	if (v.r && v.p) {
+		v.cap = guess;
+		v.cap_paths = guess;
+	} else {
+		free(v.r);
+		free(v.p);
+		v.r = NULL;
+		v.p = NULL;
+	}
 	int rc = parse_fast(buf, len, flags, &v, &single, err);
 	if (rc == -EAGAIN) {
 		/* The scanner may have worded a bad route before it met what it declines. */

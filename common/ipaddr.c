@@ -56,6 +56,9 @@ struct ip_addr ip_addr_masked(const struct ip_addr *a, unsigned len)
 
 bool ip_prefix_has_host_bits(const struct ip_prefix *p)
 {
+	/* IPv4, nearly every prefix a full table holds: one shift, no copy. */
+	if (p->addr.family == AF_INET)
+		return p->len < 32 && (p->addr.v4 & (UINT32_MAX >> p->len)) != 0;
 	struct ip_addr m = ip_addr_masked(&p->addr, p->len);
 	return !ip_addr_equal(&m, &p->addr);
 }
@@ -119,21 +122,29 @@ static int parse_v6(const char *s, size_t len, uint8_t v6[16])
 
 int ip_addr_parse_family(const char *s, size_t len, uint8_t family, struct ip_addr *out)
 {
+	if (family == AF_INET) {
+		uint32_t v4;
+		if (parse_v4(s, len, &v4) != 0)
+			return -EINVAL;
+		*out = ip_addr_v4(v4);
+		return 0;
+	}
 	struct ip_addr a = {.family = family};
-	int err = -EINVAL;
-	if (family == AF_INET)
-		err = parse_v4(s, len, &a.v4);
-	else if (family == AF_INET6)
-		err = parse_v6(s, len, a.v6);
-	if (!err)
-		*out = a;
-	return err;
+	if (family != AF_INET6 || parse_v6(s, len, a.v6) != 0)
+		return -EINVAL;
+	*out = a;
+	return 0;
 }
 
 int ip_addr_parse(const char *s, size_t len, struct ip_addr *out)
 {
-	/* A colon is what only IPv6 text has (RFC 4291 2.2). */
-	return ip_addr_parse_family(s, len, memchr(s, ':', len) ? AF_INET6 : AF_INET, out);
+	/* A colon is what only IPv6 text has (RFC 4291 2.2), and every IPv6 text has one among
+	 * its first five characters (a group is at most four hex digits), so those are all that
+	 * needs looking at. */
+	bool v6 = false;
+	for (size_t i = 0; i < len && i < 5; i++)
+		v6 |= s[i] == ':';
+	return ip_addr_parse_family(s, len, v6 ? AF_INET6 : AF_INET, out);
 }
 
 int ip_prefix_parse(const char *s, size_t slen, unsigned flags, struct ip_prefix *out,
