@@ -35,7 +35,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -151,20 +150,6 @@ static char *format_snapshot(const char *head, const struct control_route *r, si
 	return buf;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Replace path by text atomically (POSIX rename(2) replaces the name in one step):
  *   a. write the whole text to PATH.tmp in the same directory (same file system);
  *   b. fsync(PATH.tmp): its data is on disk before its name can be;
@@ -172,15 +157,14 @@ static int write_all(int fd, const char *buf, size_t len)
  *   d. fsync(directory): the rename itself is on disk before anything relies on it. */
 static int write_atomically(const char *path, const char *text, size_t len)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX];
+	char tmp[PATH_MAX];
 	int err = 0;
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	snprintf(dir, sizeof(dir), "%s", path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644); /* a. */
 	if (fd < 0)
 		return -errno;
-	err = write_all(fd, text, len);
+	err = journal_write_all(fd, text, len);
 	if (!err && fsync(fd) != 0) /* b. */
 		err = -errno;
 	if (close(fd) != 0 && !err)
@@ -191,12 +175,7 @@ static int write_atomically(const char *path, const char *text, size_t len)
 		unlink(tmp);
 		return err;
 	}
-	int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* d. */
-	if (dfd < 0 || fsync(dfd) != 0)
-		err = -errno;
-	if (dfd >= 0)
-		close(dfd);
-	return err;
+	return journal_fsync_dir_of(path); /* d. */
 }
 
 /* Remove the journals of generations [from, to). */

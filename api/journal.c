@@ -267,7 +267,7 @@ struct journal {
 	bool broken; /* a failed append could not be cut back */
 };
 
-static int write_all(int fd, const void *buf, size_t len)
+int journal_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 	while (len) {
@@ -282,7 +282,7 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-static int fsync_dir_of(const char *path)
+int journal_fsync_dir_of(const char *path)
 {
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -298,7 +298,7 @@ static int start_file(int fd, uint64_t gen)
 {
 	uint8_t h[JOURNAL_HEADER_BYTES];
 	make_header(h, gen);
-	int err = write_all(fd, h, sizeof(h));
+	int err = journal_write_all(fd, h, sizeof(h));
 	if (!err && fsync(fd) != 0)
 		err = -errno;
 	return err;
@@ -327,7 +327,7 @@ struct journal *journal_create(const char *path, uint64_t gen)
 	 * (or with a torn one that replay takes as empty). */
 	err = start_file(fd, gen);
 	if (!err)
-		err = fsync_dir_of(path);
+		err = journal_fsync_dir_of(path);
 	if (!err && !(j = journal_new(fd, gen, JOURNAL_HEADER_BYTES, 0)))
 		err = -ENOMEM;
 	if (!err)
@@ -383,11 +383,11 @@ int journal_append(struct journal *j, const void *payload, size_t len)
 	if (len <= sizeof(small) - sizeof(head)) {
 		memcpy(small, head, sizeof(head));
 		memcpy(small + sizeof(head), payload, len);
-		err = write_all(j->fd, small, sizeof(head) + len);
+		err = journal_write_all(j->fd, small, sizeof(head) + len);
 	} else {
-		err = write_all(j->fd, head, sizeof(head));
+		err = journal_write_all(j->fd, head, sizeof(head));
 		if (!err)
-			err = write_all(j->fd, payload, len);
+			err = journal_write_all(j->fd, payload, len);
 	}
 	if (!err && fsync(j->fd) != 0)
 		err = -errno;

@@ -128,4 +128,11 @@ uint64_t journal_generation(const struct journal *j);
 /* Close (the file stays). NULL is a no-op. */
 void journal_close(struct journal *j);
 
+/* ---- file helpers the state's snapshot shares ------------------------------------------------ */
+
+/* Write all of buf to fd (retrying short writes and EINTR). 0 or -errno. */
+int journal_write_all(int fd, const void *buf, size_t len);
+/* fsync the directory holding path, so a file created or renamed there is on disk. 0 or -errno. */
+int journal_fsync_dir_of(const char *path);
+
 #endif
