@@ -66,13 +66,15 @@ static void arp_input(struct dp_ctx *ctx, port_id_t in_port, struct pkt_buf *b)
 	 * divert what we send there): learn nothing from it, answer nothing. Our own requests
 	 * coming back (a bridge loop) are just not for us. */
 	if (spa != 0 && dp_is_local_ip(dp, spa)) {
-		if (!eth_addr_equal(arp->sha, ifc->mac))
+		if (!eth_addr_equal(arp->sha, ifc->mac)) {
+			char who[IP_ADDR_STRLEN];
+			struct ip_addr claimed = ip_addr_v4(spa);
+			ip_addr_format(&claimed, who);
 			LOG_WARN_RL("arp",
-				    "port %u: %02x:%02x:%02x:%02x:%02x:%02x claims our address "
-				    "%u.%u.%u.%u",
+				    "port %u: %02x:%02x:%02x:%02x:%02x:%02x claims our address %s",
 				    in_port, arp->sha[0], arp->sha[1], arp->sha[2], arp->sha[3],
-				    arp->sha[4], arp->sha[5], spa >> 24, (spa >> 16) & 0xff,
-				    (spa >> 8) & 0xff, spa & 0xff);
+				    arp->sha[4], arp->sha[5], who);
+		}
 		l3_not_for_us(ctx, in_port, b);
 		return;
 	}
