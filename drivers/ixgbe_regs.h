@@ -8,7 +8,10 @@
  * everything listed (their datasheets' chapter 8 repeats the 82599 layout for them).
  *
  * Where the 82599 lists two addresses for a register (an 82598-compatible alias and its own),
- * we use the 82599 one and name the alias.
+ * we use the 82599 one and name the alias, except for the RSS registers (MRQC, RETA, RSSRK):
+ * there we use the address every reference driver (ixy, Linux, DPDK ixgbe_type.h) programs on
+ * all three MACs, see the comment above IXGBE_MRQC. Facts taken from those headers rather than
+ * from a datasheet page say so; docs/ixgbe.md lists what is not checked against a datasheet.
  */
 #ifndef IXYD_IXGBE_REGS_H
 #define IXYD_IXGBE_REGS_H
@@ -29,6 +32,9 @@
 /* Device Status, 8.2.3.1.2 */
 #define IXGBE_STATUS		   0x00008
 #define IXGBE_STATUS_MASTER_ENABLE (1u << 19) /* GIO master enable status: DMA still pending */
+/* How long to wait for STATUS.MASTER_ENABLE to clear after CTRL.MASTER_DISABLE: Linux waits
+ * 800 x 100 us (IXGBE_PCI_MASTER_DISABLE_TIMEOUT in its ixgbe_type.h); 5.2.5.3.2. */
+#define IXGBE_MASTER_DISABLE_TIMEOUT_MS 80
 
 /* Extended Device Control, 8.2.3.1.3 */
 #define IXGBE_CTRL_EXT		0x00018
@@ -51,22 +57,26 @@
 #define IXGBE_EIMC     0x00888
 #define IXGBE_EIMC_ALL 0x7fffffffu
 
-/* ---- Receive DMA (8.2.3.8); per queue n = 0..63 at 0x01000 + 0x40 * n ---- */
+/* ---- Receive DMA (8.2.3.8) ----
+ * The 82599 has 128 rx queues in two blocks of 0x40-byte register sets: queues 0..63 at
+ * 0x01000 + 0x40 * n, queues 64..127 at 0x0D000 + 0x40 * (n - 64). RDBAL..RXDCTL, SRRCTL and
+ * DCA_RXCTRL all split there (the same split in Linux's and DPDK's ixgbe_type.h). IXGBE_RXQ()
+ * gives the start of queue n's set; each register is an offset into it. */
+#define IXGBE_RXQ(n) ((n) < 64 ? 0x01000 + 0x40 * (n) : 0x0d000 + 0x40 * ((n)-64))
 
-#define IXGBE_RDBAL(n) (0x01000 + 0x40 * (n)) /* 8.2.3.8.1 descriptor base, low 32 bits */
-#define IXGBE_RDBAH(n) (0x01004 + 0x40 * (n)) /* 8.2.3.8.2 descriptor base, high 32 bits */
-#define IXGBE_RDLEN(n)                                                                             \
-	(0x01008 + 0x40 * (n))		    /* 8.2.3.8.3 ring length in bytes, multiple of 128     \
-					     */
-#define IXGBE_RDH(n) (0x01010 + 0x40 * (n)) /* 8.2.3.8.4 head, owned by the device */
-#define IXGBE_RDT(n) (0x01018 + 0x40 * (n)) /* 8.2.3.8.5 tail, owned by software */
+#define IXGBE_RDBAL(n) (IXGBE_RXQ(n) + 0x00) /* 8.2.3.8.1 descriptor base, low 32 bits */
+#define IXGBE_RDBAH(n) (IXGBE_RXQ(n) + 0x04) /* 8.2.3.8.2 descriptor base, high 32 bits */
+#define IXGBE_RDLEN(n) (IXGBE_RXQ(n) + 0x08) /* 8.2.3.8.3 ring length, multiple of 128 bytes */
+#define IXGBE_RDH(n)   (IXGBE_RXQ(n) + 0x10) /* 8.2.3.8.4 head, owned by the device */
+#define IXGBE_RDT(n)   (IXGBE_RXQ(n) + 0x18) /* 8.2.3.8.5 tail, owned by software */
 
 /* Receive Descriptor Control, 8.2.3.8.6 */
-#define IXGBE_RXDCTL(n)	    (0x01028 + 0x40 * (n))
+#define IXGBE_RXDCTL(n)	    (IXGBE_RXQ(n) + 0x28)
 #define IXGBE_RXDCTL_ENABLE (1u << 25)
 
-/* Split Receive Control, 8.2.3.8.7 */
-#define IXGBE_SRRCTL(n)		      (0x01014 + 0x40 * (n))
+/* Split Receive Control, 8.2.3.8.7. Queues 0..15 also answer at the 82598 alias 0x02100 + 4n,
+ * which Linux uses; we use the 82599's own address in the queue's set. */
+#define IXGBE_SRRCTL(n)		      (IXGBE_RXQ(n) + 0x14)
 #define IXGBE_SRRCTL_BSIZEPKT_SHIFT   0 /* bits 4:0, packet buffer size in 1 KB units */
 #define IXGBE_SRRCTL_BSIZEPKT_MASK    0x1fu
 #define IXGBE_SRRCTL_BSIZEPKT_UNIT    1024u
@@ -74,11 +84,11 @@
 #define IXGBE_SRRCTL_DESCTYPE_ADV_ONE (1u << 25) /* 001b: advanced, one buffer */
 #define IXGBE_SRRCTL_DROP_EN	      (1u << 28) /* drop when the queue has no descriptor */
 
-/* Rx DCA Control, 8.2.3.11.1 */
-#define IXGBE_DCA_RXCTRL(n)	     (0x0100c + 0x40 * (n))
+/* Rx DCA Control, 8.2.3.11.1 (queues 0..15 also at the 82598 alias 0x02200 + 4n) */
+#define IXGBE_DCA_RXCTRL(n)	     (IXGBE_RXQ(n) + 0x0c)
 #define IXGBE_DCA_RXCTRL_DESC_WRO_EN (1u << 12) /* 4.6.7 asks to clear it */
 
-/* Queue Packets Received Drop Count, per queue, clear on read (statistics, 8.2.3.23) */
+/* Queue Packets Received Drop Count, n = 0..15 only, clear on read (statistics, 8.2.3.23) */
 #define IXGBE_QPRDC(n) (0x01430 + 0x40 * (n))
 
 /* Receive DMA Control, 8.2.3.8.8 */
@@ -93,9 +103,17 @@
 #define IXGBE_RXCTRL	  0x03000
 #define IXGBE_RXCTRL_RXEN (1u << 0)
 
-/* Rx Packet Buffer Size, 8.2.3.8.9 (n = 0..7, one per traffic class); size in KB at 19:10 */
-#define IXGBE_RXPBSIZE(n)  (0x03c00 + 4 * (n))
-#define IXGBE_PBSIZE_SHIFT 10
+/* Rx Packet Buffer Size, 8.2.3.8.9 (n = 0..7, one per traffic class); size in KB at 19:10.
+ * The sizes of all eight together must not exceed the MAC's receive packet buffer: 512 KB on
+ * the 82599 (Linux ixgbe_82599.c IXGBE_82599_RX_PB_SIZE; the 82599 datasheet's 4.6.11.3.1 gives
+ * TC0 all of it without DCB, section not rechecked), 384 KB on the X540 and the X550 (Linux
+ * ixgbe_x540.c IXGBE_X540_RX_PB_SIZE, which its X550 code reuses; not checked against the X540/X550
+ * datasheets). */
+#define IXGBE_RXPBSIZE(n)   (0x03c00 + 4 * (n))
+#define IXGBE_PBSIZE_SHIFT  10
+#define IXGBE_RXPB_KB_82599 512
+#define IXGBE_RXPB_KB_X540  384
+#define IXGBE_RXPB_KB_X550  384
 
 /* ---- Receive filters (8.2.3.7) ---- */
 
@@ -121,8 +139,18 @@
 #define IXGBE_MTA(n)	(0x05200 + 4 * (n))
 #define IXGBE_MTA_COUNT 128
 
-/* Multiple Receive Queues Command, 8.2.3.7.12 (82598 alias 0x05818) */
-#define IXGBE_MRQC	     0x0ec80
+/*
+ * RSS registers. The 82599 datasheet lists MRQC, RETA and RSSRK twice: at 0x0EC80,
+ * 0x0EB00 + 4n and 0x0EB80 + 4n in its own map, and at 0x05818, 0x05C00 + 4n and
+ * 0x05C80 + 4n, the 82598's addresses. Every reference driver (ixy, Linux, DPDK) programs the
+ * second set on the 82599, the X540 and the X550 alike, and the X550's extension ERETA sits
+ * at 0x0EE80, outside the first set. We use the second set: it is what those drivers have
+ * proved on all three MACs. That the X540 and X550 also decode the first set is not checked
+ * (their datasheets were not available to us): see docs/ixgbe.md.
+ */
+
+/* Multiple Receive Queues Command, 8.2.3.7.12 */
+#define IXGBE_MRQC	     0x05818
 #define IXGBE_MRQC_MRQE_MASK 0xfu
 #define IXGBE_MRQC_MRQE_RSS  0x1u /* 0001b: RSS only, no DCB, no virtualization */
 #define IXGBE_MRQC_TCP_IPV4  (1u << 16)
@@ -131,17 +159,29 @@
 #define IXGBE_MRQC_TCP_IPV6  (1u << 21)
 #define IXGBE_MRQC_UDP_IPV4  (1u << 22)
 #define IXGBE_MRQC_UDP_IPV6  (1u << 23)
+/* The 82599 map's own addresses of the three, which we do not use (the model flags them). */
+#define IXGBE_MRQC_ALT	   0x0ec80
+#define IXGBE_RETA_ALT(n)  (0x0eb00 + 4 * (n))
+#define IXGBE_RSSRK_ALT(n) (0x0eb80 + 4 * (n))
 
-/* Redirection Table, 8.2.3.7.13 (82598 alias 0x05c00): 32 registers of four one-byte entries,
- * 128 entries in all; entry i is byte i % 4 of RETA[i / 4], its bits 3:0 the queue. The
- * hash's 7 low bits index it (7.1.2.8). */
-#define IXGBE_RETA(n)	   (0x0eb00 + 4 * (n))
+/* Redirection Table, 8.2.3.7.13: 32 registers of four one-byte entries, 128 entries in all;
+ * entry i is byte i % 4 of RETA[i / 4], its bits 3:0 the queue on the 82599/X540. The hash's 7
+ * low bits index it (7.1.2.8). */
+#define IXGBE_RETA(n)	   (0x05c00 + 4 * (n))
 #define IXGBE_RETA_REGS	   32
 #define IXGBE_RETA_ENTRIES 128
 
-/* RSS Random Key, 8.2.3.7.14 (82598 alias 0x05c80): 10 registers, 40 bytes; key byte 0 is
- * bits 7:0 of RSSRK[0]. */
-#define IXGBE_RSSRK(n)	 (0x0eb80 + 4 * (n))
+/* X550 only: Extended Redirection Table, 96 registers holding entries 128..511 in the same
+ * byte layout (entry i in byte i % 4 of ERETA[i / 4 - 32]). The X550's table has 512 entries
+ * indexed by the hash's 9 low bits, and its entries hold a 6-bit queue index (Linux
+ * ixgbe_main.c ixgbe_store_reta() and ixgbe_type.h IXGBE_ERETA; not checked against the X550
+ * datasheet). */
+#define IXGBE_ERETA(n)		(0x0ee80 + 4 * (n))
+#define IXGBE_ERETA_REGS	96
+#define IXGBE_X550_RETA_ENTRIES 512
+
+/* RSS Random Key, 8.2.3.7.14: 10 registers, 40 bytes; key byte 0 is bits 7:0 of RSSRK[0]. */
+#define IXGBE_RSSRK(n)	 (0x05c80 + 4 * (n))
 #define IXGBE_RSSRK_REGS 10
 
 /* ---- MAC (8.2.3.22) ---- */

@@ -27,11 +27,25 @@
 #define RDRXCTL_RESET (0x8u << 17)		    /* RSCFRSTSIZE = 0x8, CRCStrip = 0 */
 #define AUTOC_RESET   (4u << IXGBE_AUTOC_LMS_SHIFT) /* EEPROM: KX/KX4/KR auto-negotiation */
 
+/* The MAC the model plays, from its device ID (the driver's list, docs/ixgbe.md). */
+enum model_mac {
+	MODEL_82599,
+	MODEL_X540,
+	MODEL_X550,
+	MODEL_OTHER, /* a family member the driver does not know (e.g. X550EM): not an 82599 */
+};
+
 struct ixgbe_model {
 	uint32_t regs[BAR0_SIZE / 4];
 	uint16_t device_id;
+	enum model_mac mac_type;
 	uint8_t mac[6];
 	bool no_link;
+	bool secrx_stuck;
+	bool tx_enable_stuck;
+
+	unsigned master_disable_polls; /* STATUS reads left before GIO_Master_Enable clears */
+	bool master_stopped;	       /* the driver has seen GIO_Master_Enable clear */
 
 	bool in_reset;	      /* CTRL.RST set: only CTRL may be read */
 	unsigned reset_polls; /* CTRL reads left before RST clears */
@@ -97,18 +111,81 @@ static void trace_access(struct ixgbe_model *m, uint32_t offset, uint32_t value,
 		m->trace[m->trace_len++] = (struct ixgbe_model_access){offset, value, write};
 }
 
+static enum model_mac mac_from_id(uint16_t id)
+{
+	switch (id) {
+	case 0x10f7:
+	case 0x10f8:
+	case 0x10f9:
+	case 0x10fb:
+	case 0x10fc:
+	case 0x1507:
+	case 0x1514:
+	case 0x151c:
+	case 0x1529:
+	case 0x152a:
+	case 0x154d:
+	case 0x1557:
+		return MODEL_82599;
+	case 0x1528:
+	case 0x1560:
+		return MODEL_X540;
+	case 0x1563:
+	case 0x15d1:
+		return MODEL_X550;
+	default:
+		return MODEL_OTHER;
+	}
+}
+
 static bool link_autonomous(const struct ixgbe_model *m)
 {
-	/* X540 and X550: the copper PHY negotiates after reset by itself. */
-	return m->device_id == 0x1528 || m->device_id == 0x1560 || m->device_id == 0x1563 ||
-	       m->device_id == 0x15d1;
+	/* Everything but the 82599: the PHY negotiates after reset by itself. */
+	return m->mac_type != MODEL_82599;
+}
+
+/* The receive packet buffer in KB (IXGBE_RXPBSIZE in ixgbe_regs.h). */
+static uint32_t rx_packet_buffer_kb(const struct ixgbe_model *m)
+{
+	switch (m->mac_type) {
+	case MODEL_82599:
+		return IXGBE_RXPB_KB_82599;
+	case MODEL_X540:
+		return IXGBE_RXPB_KB_X540;
+	default:
+		return IXGBE_RXPB_KB_X550;
+	}
+}
+
+/* Could the device be doing DMA: any queue or either direction enabled. */
+static bool dma_may_be_live(struct ixgbe_model *m)
+{
+	if ((*reg(m, IXGBE_RXCTRL) & IXGBE_RXCTRL_RXEN) ||
+	    (*reg(m, IXGBE_DMATXCTL) & IXGBE_DMATXCTL_TE))
+		return true;
+	for (int q = 0; q < MODEL_QUEUES; q++) {
+		if (m->rx_enabled[q] || m->tx_enabled[q])
+			return true;
+	}
+	return false;
 }
 
 /* Power-on or software reset: every register to its initial value (8.2.3), the EEPROM auto-
  * read and DMA init start again (they complete after a few polls), link down. */
 static void model_reset(struct ixgbe_model *m)
 {
+	/* CTRL_EXT.DRV_LOAD is modelled as surviving a software reset, so the driver has to clear
+	 * it itself to hand the port back (as Linux does); whether the hardware keeps it across
+	 * CTRL.RST is not checked (docs/ixgbe.md). */
+	uint32_t drv_load = *reg(m, IXGBE_CTRL_EXT) & IXGBE_CTRL_EXT_DRV_LOAD;
 	memset(m->regs, 0, sizeof(m->regs));
+	*reg(m, IXGBE_CTRL_EXT) = drv_load;
+	/* Bus mastering on, no master disable pending (8.2.3.1.2). */
+	*reg(m, IXGBE_STATUS) = IXGBE_STATUS_MASTER_ENABLE;
+	m->master_disable_polls = 0;
+	m->master_stopped = false;
+	/* All of the receive packet buffer in PB 0 (8.2.3.8.9 initial value). */
+	*reg(m, IXGBE_RXPBSIZE(0)) = rx_packet_buffer_kb(m) << IXGBE_PBSIZE_SHIFT;
 	memset(m->rx_enable_polls, 0, sizeof(m->rx_enable_polls));
 	memset(m->tx_enable_polls, 0, sizeof(m->tx_enable_polls));
 	memset(m->rx_enabled, 0, sizeof(m->rx_enabled));
@@ -141,8 +218,11 @@ struct ixgbe_model *ixgbe_model_create(const struct ixgbe_model_config *cfg)
 		return NULL;
 	}
 	m->device_id = cfg->device_id ? cfg->device_id : 0x10fb;
+	m->mac_type = mac_from_id(m->device_id);
 	memcpy(m->mac, cfg->mac, sizeof(m->mac));
 	m->no_link = cfg->no_link;
+	m->secrx_stuck = cfg->secrx_stuck;
+	m->tx_enable_stuck = cfg->tx_enable_stuck;
 	model_reset(m);
 	/* At power-on the EEPROM has long been read. */
 	*reg(m, IXGBE_EEC) |= IXGBE_EEC_AUTO_RD;
@@ -411,9 +491,19 @@ static uint32_t model_read(struct ixgbe_model *m, uint32_t offset)
 		}
 		return value;
 	case IXGBE_SECRXSTAT:
-		/* The security block is empty as soon as its rx path is halted. */
-		return (*reg(m, IXGBE_SECRXCTRL) & IXGBE_SECRXCTRL_RX_DIS) ? IXGBE_SECRXSTAT_RDY
-									   : 0;
+		/* The security block is empty as soon as its rx path is halted, unless the model
+		 * plays one that never reports it (secrx_stuck). */
+		return (*reg(m, IXGBE_SECRXCTRL) & IXGBE_SECRXCTRL_RX_DIS) && !m->secrx_stuck
+			   ? IXGBE_SECRXSTAT_RDY
+			   : 0;
+	case IXGBE_STATUS:
+		/* GIO_Master_Enable clears a few reads after CTRL.PCIe_Master_Disable. */
+		if (m->master_disable_polls && --m->master_disable_polls == 0)
+			*r &= ~IXGBE_STATUS_MASTER_ENABLE;
+		if ((*reg(m, IXGBE_CTRL) & IXGBE_CTRL_MASTER_DISABLE) &&
+		    !(*r & IXGBE_STATUS_MASTER_ENABLE))
+			m->master_stopped = true;
+		return *r;
 	default:
 		break;
 	}
@@ -433,7 +523,8 @@ static uint32_t model_read(struct ixgbe_model *m, uint32_t offset)
 		return value;
 	}
 	if ((q = tx_queue_reg(offset, &which)) >= 0 && which == IXGBE_TXDCTL(0)) {
-		if (m->tx_enabled[q] && m->tx_enable_polls[q] && --m->tx_enable_polls[q] == 0)
+		if (m->tx_enabled[q] && !m->tx_enable_stuck && m->tx_enable_polls[q] &&
+		    --m->tx_enable_polls[q] == 0)
 			*r |= IXGBE_TXDCTL_ENABLE;
 		if (*r & IXGBE_TXDCTL_ENABLE)
 			m->tx_enable_seen[q] = true;
@@ -454,11 +545,20 @@ static void model_write(struct ixgbe_model *m, uint32_t offset, uint32_t value)
 	}
 	switch (offset) {
 	case IXGBE_CTRL:
+		if ((value & IXGBE_CTRL_MASTER_DISABLE) &&
+		    !(*reg(m, IXGBE_CTRL) & IXGBE_CTRL_MASTER_DISABLE))
+			m->master_disable_polls = POLLS_BEFORE_DONE;
+		if ((value & IXGBE_CTRL_RST) && dma_may_be_live(m) && !m->master_stopped)
+			model_fail(m, "CTRL.RST with DMA enabled, without master disable first "
+				      "(CTRL.PCIe_Master_Disable, then STATUS.GIO_Master_Enable "
+				      "polled clear, 5.2.5.3.2)");
 		if (value & IXGBE_CTRL_RST) {
 			model_reset(m);
 			m->in_reset = true;
 			m->reset_polls = POLLS_BEFORE_DONE;
-			*reg(m, IXGBE_CTRL) = value; /* RST and LRST read 1 until done */
+			/* RST and LRST read 1 until done; the reset clears the rest of CTRL,
+			 * master disable included. */
+			*reg(m, IXGBE_CTRL) = value & IXGBE_CTRL_RST_MASK;
 		} else if (value & IXGBE_CTRL_LRST) {
 			/* Link reset alone: the link drops and retrains. */
 			*reg(m, IXGBE_LINKS) = 0;
@@ -470,6 +570,11 @@ static void model_write(struct ixgbe_model *m, uint32_t offset, uint32_t value)
 		}
 		return;
 	case IXGBE_AUTOC:
+		if (m->mac_type != MODEL_82599)
+			model_fail(m,
+				   "AUTOC written on device 0x%04x, which is not an 82599 (its "
+				   "link is not set up through AUTOC, 4.6.4)",
+				   m->device_id);
 		*reg(m, offset) = value & ~IXGBE_AUTOC_RESTART_AN; /* self-clearing */
 		if (value & IXGBE_AUTOC_RESTART_AN) {
 			*reg(m, IXGBE_LINKS) = 0;
@@ -490,6 +595,20 @@ static void model_write(struct ixgbe_model *m, uint32_t offset, uint32_t value)
 		    !(*reg(m, IXGBE_HLREG0) & IXGBE_HLREG0_RXCRCSTRP) !=
 			!(*reg(m, IXGBE_RDRXCTL) & IXGBE_RDRXCTL_CRCSTRIP))
 			model_fail(m, "HLREG0.RXCRCSTRP and RDRXCTL.CRCStrip differ (4.6.7)");
+		if (value & IXGBE_RXCTRL_RXEN) {
+			uint32_t kb = 0;
+			for (unsigned i = 0; i < 8; i++)
+				kb += (*reg(m, IXGBE_RXPBSIZE(i)) >> IXGBE_PBSIZE_SHIFT) & 0x3ff;
+			if (kb > rx_packet_buffer_kb(m))
+				model_fail(m,
+					   "RXPBSIZE[0..7] add up to %u KB, more than the %u KB "
+					   "receive packet buffer of device 0x%04x (8.2.3.8.9)",
+					   kb, rx_packet_buffer_kb(m), m->device_id);
+			if (!(*reg(m, IXGBE_CTRL_EXT) & IXGBE_CTRL_EXT_DRV_LOAD))
+				model_fail(m,
+					   "RXCTRL.RXEN without CTRL_EXT.DRV_LOAD: firmware still "
+					   "owns the port (8.2.3.1.3)");
+		}
 		*reg(m, offset) = value;
 		return;
 	case IXGBE_DMATXCTL:
@@ -497,6 +616,7 @@ static void model_write(struct ixgbe_model *m, uint32_t offset, uint32_t value)
 		for (int i = 0; i < MODEL_QUEUES; i++)
 			tx_process(m, i);
 		return;
+	case IXGBE_STATUS:    /* read-only */
 	case IXGBE_LINKS:     /* read-only */
 	case IXGBE_SECRXSTAT: /* read-only */
 	case IXGBE_EEC:	      /* the EEPROM bit-bang interface is not modelled */
@@ -506,6 +626,21 @@ static void model_write(struct ixgbe_model *m, uint32_t offset, uint32_t value)
 	}
 	if (is_clear_on_read(offset) || (offset >= IXGBE_GORCL && offset <= IXGBE_GOTCH))
 		return; /* counters are read-only */
+	if (offset == IXGBE_MRQC_ALT ||
+	    (offset >= IXGBE_RETA_ALT(0) && offset < IXGBE_RETA_ALT(IXGBE_RETA_REGS)) ||
+	    (offset >= IXGBE_RSSRK_ALT(0) && offset < IXGBE_RSSRK_ALT(IXGBE_RSSRK_REGS))) {
+		model_fail(m,
+			   "RSS register written at 0x%05x, the 82599 map's own address: use "
+			   "MRQC 0x05818, RETA 0x05c00, RSSRK 0x05c80, which every MAC of the "
+			   "family decodes (ixgbe_regs.h)",
+			   offset);
+		return;
+	}
+	if (offset >= IXGBE_ERETA(0) && offset < IXGBE_ERETA(IXGBE_ERETA_REGS) &&
+	    m->mac_type != MODEL_X550) {
+		model_fail(m, "ERETA written on device 0x%04x: only the X550 has it", m->device_id);
+		return;
+	}
 	if ((q = rx_queue_reg(offset, &which)) >= 0) {
 		write_rx_queue_reg(m, q, which, value);
 		return;
@@ -754,8 +889,15 @@ int ixgbe_model_receive(struct ixgbe_model *m, const uint8_t *frame, uint32_t le
 	if ((*reg(m, IXGBE_MRQC) & IXGBE_MRQC_MRQE_MASK) == IXGBE_MRQC_MRQE_RSS) {
 		rss_type = rss_hash(m, frame, len, &hash);
 		if (rss_type != IXGBE_RSS_TYPE_NONE) {
-			unsigned entry = hash & (IXGBE_RETA_ENTRIES - 1);
-			q = (*reg(m, IXGBE_RETA(entry / 4)) >> (8 * (entry % 4))) & 0xf;
+			/* 82599/X540: 7 hash bits index 128 entries of 4 bits; X550: 9 bits, 512
+			 * entries of 6 bits, 128..511 in ERETA (ixgbe_regs.h). */
+			bool x550 = m->mac_type == MODEL_X550;
+			unsigned entry =
+			    hash & ((x550 ? IXGBE_X550_RETA_ENTRIES : IXGBE_RETA_ENTRIES) - 1);
+			uint32_t r = entry < IXGBE_RETA_ENTRIES
+					 ? *reg(m, IXGBE_RETA(entry / 4))
+					 : *reg(m, IXGBE_ERETA(entry / 4 - IXGBE_RETA_REGS));
+			q = (int)((r >> (8 * (entry % 4))) & (x550 ? 0x3f : 0xf));
 		}
 	}
 	if (q >= MODEL_QUEUES || !m->rx_enabled[q])

@@ -28,9 +28,11 @@
 struct ixgbe_model;
 
 struct ixgbe_model_config {
-	uint16_t device_id; /* 0: 0x10fb (82599 SFP+) */
-	uint8_t mac[6];	    /* station address "in the EEPROM", loaded into RAL/RAH[0] at reset */
-	bool no_link;	    /* no cable: the link never comes up */
+	uint16_t device_id;   /* 0: 0x10fb (82599 SFP+) */
+	uint8_t mac[6];	      /* station address "in the EEPROM", loaded into RAL/RAH[0] at reset */
+	bool no_link;	      /* no cable: the link never comes up */
+	bool secrx_stuck;     /* SECRXSTAT.SECRX_RDY never sets */
+	bool tx_enable_stuck; /* TXDCTL.ENABLE never reads back 1 (a queue that fails) */
 };
 
 /* Frames the device sends: called from inside the driver's TDT write. */

@@ -65,6 +65,7 @@ static void expect_error(struct ixgbe_model *m, const char *substring)
  * block paused around RXEN: 4.6.7) and bring the link up. */
 static void rx_enable_link_up(const struct pci_bar *bar)
 {
+	pci_bar_write32(bar, IXGBE_CTRL_EXT, IXGBE_CTRL_EXT_DRV_LOAD);
 	pci_bar_write32(bar, IXGBE_RDRXCTL, IXGBE_RDRXCTL_CRCSTRIP);
 	pci_bar_write32(bar, IXGBE_SECRXCTRL, IXGBE_SECRXCTRL_RX_DIS);
 	pci_bar_write32(bar, IXGBE_RXCTRL, IXGBE_RXCTRL_RXEN);
@@ -74,9 +75,13 @@ static void rx_enable_link_up(const struct pci_bar *bar)
 		;
 }
 
-/* Reset the model through its BAR and wait for the reset to finish, as a driver would. */
+/* Reset the model through its BAR and wait for the reset to finish, as a driver would: DMA
+ * stopped first (master disable, 5.2.5.3.2). */
 static void reset(const struct pci_bar *bar)
 {
+	pci_bar_write32(bar, IXGBE_CTRL, IXGBE_CTRL_MASTER_DISABLE);
+	while (pci_bar_read32(bar, IXGBE_STATUS) & IXGBE_STATUS_MASTER_ENABLE)
+		;
 	pci_bar_write32(bar, IXGBE_CTRL, IXGBE_CTRL_RST);
 	while (pci_bar_read32(bar, IXGBE_CTRL) & IXGBE_CTRL_RST)
 		;
@@ -146,11 +151,53 @@ static void test_misuse(void)
 	CHECK(ixgbe_model_receive(m, frame, sizeof(frame), 0) < 0);
 	expect_error(m, "outside memory the driver allocated");
 
+	/* A reset while DMA is enabled, without master disable (5.2.5.3.2). */
+	pci_bar_write32(&bar, IXGBE_CTRL, IXGBE_CTRL_RST);
+	expect_error(m, "without master disable");
+	while (pci_bar_read32(&bar, IXGBE_CTRL) & IXGBE_CTRL_RST)
+		;
+
 	/* Receive enabled with HLREG0.RXCRCSTRP and RDRXCTL.CRCStrip disagreeing (4.6.7). */
 	reset(&bar);
+	pci_bar_write32(&bar, IXGBE_CTRL_EXT, IXGBE_CTRL_EXT_DRV_LOAD);
 	pci_bar_write32(&bar, IXGBE_SECRXCTRL, IXGBE_SECRXCTRL_RX_DIS);
 	pci_bar_write32(&bar, IXGBE_RXCTRL, IXGBE_RXCTRL_RXEN);
 	expect_error(m, "CRCStrip");
+
+	/* Receive enabled before the driver took the port from firmware (DRV_LOAD). */
+	reset(&bar);
+	pci_bar_write32(&bar, IXGBE_CTRL_EXT, 0);
+	pci_bar_write32(&bar, IXGBE_RDRXCTL, IXGBE_RDRXCTL_CRCSTRIP);
+	pci_bar_write32(&bar, IXGBE_SECRXCTRL, IXGBE_SECRXCTRL_RX_DIS);
+	pci_bar_write32(&bar, IXGBE_RXCTRL, IXGBE_RXCTRL_RXEN);
+	expect_error(m, "DRV_LOAD");
+
+	/* More receive packet buffer than the 82599 has (512 KB). */
+	reset(&bar);
+	pci_bar_write32(&bar, IXGBE_RXPBSIZE(1), 1u << IXGBE_PBSIZE_SHIFT);
+	rx_enable_link_up(&bar);
+	expect_error(m, "receive packet buffer");
+
+	/* RSS registers at the 82599 map's own addresses, ERETA on a MAC without it. */
+	reset(&bar);
+	pci_bar_write32(&bar, IXGBE_MRQC_ALT, IXGBE_MRQC_MRQE_RSS);
+	expect_error(m, "0x0ec80");
+	pci_bar_write32(&bar, IXGBE_RETA_ALT(31), 0);
+	expect_error(m, "0x0eb7c");
+	pci_bar_write32(&bar, IXGBE_RSSRK_ALT(0), 0);
+	expect_error(m, "0x0eb80");
+	pci_bar_write32(&bar, IXGBE_ERETA(0), 0);
+	expect_error(m, "only the X550");
+	/* AUTOC is the 82599's; an X540 flags it. */
+	struct ixgbe_model *x540 = test_model(0x1528, NULL);
+	struct pci_device pci540;
+	struct pci_bar bar540;
+	ixgbe_model_pci_device(x540, "model:x540", &pci540);
+	CHECK_EQ(pci_map_bar(&pci540, 0, &bar540), 0);
+	pci_bar_write32(&bar540, IXGBE_AUTOC, IXGBE_AUTOC_RESTART_AN);
+	expect_error(x540, "not an 82599");
+	pci_unmap_bar(&bar540);
+	ixgbe_model_free(x540);
 
 	/* Statistics clear on read: a frame received properly counts once in GPRC, and the
 	 * read that reports it clears it. */
