@@ -26,14 +26,15 @@ static const struct pci_id_entry pci_ids[] = {
      * has no legacy interface, which is all this driver speaks. */
     {PCI_VENDOR_REDHAT_QUMRANET, 0x1000, virtio_net_init},
     /* Intel 82599 family (82599 datasheet rev. 3.3, table 9-1 and the X540/X550 datasheets'
-     * device ID tables). */
+     * device ID tables). ixgbe.c's mac_from_device_id() gives each its MAC type and must list
+     * the same IDs (docs/ixgbe.md lists them with their MAC). */
     {PCI_VENDOR_INTEL, 0x10f7, ixgbe_init}, /* 82599 KX4 */
     {PCI_VENDOR_INTEL, 0x10f8, ixgbe_init}, /* 82599 combined backplane */
     {PCI_VENDOR_INTEL, 0x10f9, ixgbe_init}, /* 82599 CX4 */
     {PCI_VENDOR_INTEL, 0x10fb, ixgbe_init}, /* 82599 SFP+ (X520) */
-    {PCI_VENDOR_INTEL, 0x10fc, ixgbe_init}, /* 82599 XAUI/BX4 */
-    {PCI_VENDOR_INTEL, 0x1507, ixgbe_init}, /* 82599 KX4 mezzanine */
-    {PCI_VENDOR_INTEL, 0x1514, ixgbe_init}, /* 82599 KX4/KR mezzanine */
+    {PCI_VENDOR_INTEL, 0x10fc, ixgbe_init}, /* 82599 XAUI LOM */
+    {PCI_VENDOR_INTEL, 0x1507, ixgbe_init}, /* 82599 SFP+ (EM) */
+    {PCI_VENDOR_INTEL, 0x1514, ixgbe_init}, /* 82599 KX4 mezzanine */
     {PCI_VENDOR_INTEL, 0x151c, ixgbe_init}, /* 82599 10GBASE-T (T3 LOM) */
     {PCI_VENDOR_INTEL, 0x1529, ixgbe_init}, /* 82599 SFP+ FCoE */
     {PCI_VENDOR_INTEL, 0x152a, ixgbe_init}, /* 82599 backplane FCoE */
