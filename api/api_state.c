@@ -401,42 +401,6 @@ __attribute__((format(printf, 3, 4))) static int fail(struct load *l, const char
 	return -EINVAL;
 }
 
-static int read_file(const char *path, char **out, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	int err = 0;
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) != 0) {
-		err = -errno;
-		goto out;
-	}
-	char *buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			err = r < 0 ? -errno : -EIO;
-			free(buf);
-			goto out;
-		}
-		got += (size_t)r;
-	}
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-out:
-	close(fd);
-	return err;
-}
-
 static int apply_ports(struct load *l, struct control *ctl, json_t *ports)
 {
 	const struct dataplane *dp = control_dataplane(ctl);
@@ -513,11 +477,12 @@ static int apply_routes(struct load *l, struct control *ctl, const char *text, s
  * before there were journals, or for no file at all), *bytes its size. */
 static int load_snapshot(struct load *l, struct control *ctl, uint64_t *gen, uint64_t *bytes)
 {
-	char *buf = NULL;
+	uint8_t *raw = NULL;
 	size_t len = 0, pos = 0;
 	*gen = 0;
 	*bytes = 0;
-	int err = read_file(l->path, &buf, &len);
+	int err = journal_read_file(l->path, &raw, &len);
+	char *buf = (char *)raw; /* NUL-terminated text */
 	if (err == -ENOENT)
 		return 0;
 	if (err) {

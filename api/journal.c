@@ -160,7 +160,7 @@ int journal_parse(const void *buf, size_t len, journal_record_fn fn, void *arg,
 	return 0;
 }
 
-static int read_whole(const char *path, uint8_t **out, size_t *len)
+int journal_read_file(const char *path, uint8_t **out, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -190,6 +190,7 @@ static int read_whole(const char *path, uint8_t **out, size_t *len)
 			break; /* shorter than fstat said: scan what is there */
 		got += (size_t)r;
 	}
+	buf[got] = '\0'; /* text files (the snapshot) can be handed to a string parser */
 	*out = buf;
 	*len = got;
 	buf = NULL;
@@ -203,7 +204,7 @@ int journal_replay_file(const char *path, journal_record_fn fn, void *arg, struc
 {
 	uint8_t *buf;
 	size_t len;
-	int err = read_whole(path, &buf, &len);
+	int err = journal_read_file(path, &buf, &len);
 	if (err)
 		return err;
 	err = journal_parse(buf, len, fn, arg, out);
@@ -228,7 +229,7 @@ int journal_replay_chain(const char *base, uint64_t first_gen, journal_record_fn
 		size_t len;
 		int err = journal_path(path, sizeof(path), base, gen);
 		if (!err)
-			err = read_whole(path, &buf, &len);
+			err = journal_read_file(path, &buf, &len);
 		if (err == -ENOENT)
 			return 0;
 		if (err)

@@ -130,6 +130,9 @@ void journal_close(struct journal *j);
 
 /* ---- file helpers the state's snapshot shares ------------------------------------------------ */
 
+/* Read the whole file at path into *out (malloc'd, NUL-terminated past *len bytes; a file
+ * shorter than fstat said gives what is there). 0 or -errno (-ENOENT: no file). */
+int journal_read_file(const char *path, uint8_t **out, size_t *len);
 /* Write all of buf to fd (retrying short writes and EINTR). 0 or -errno. */
 int journal_write_all(int fd, const void *buf, size_t len);
 /* fsync the directory holding path, so a file created or renamed there is on disk. 0 or -errno. */

@@ -477,17 +477,31 @@ static uint32_t drop_candidate(struct rib *rib, uint32_t i, uint8_t owner)
 	return after;
 }
 
+/* The node of p: 0 and *i, or -EINVAL (not canonical) / -ENOENT. */
+static int find_node(const struct rib *rib, const struct ip_prefix *p, uint32_t *i)
+{
+	int err;
+	*i = lookup(rib, p, &err);
+	return err < 0 ? err : *i == RIB_NODE_NONE ? -ENOENT : 0;
+}
+
+/* The node of p where owner has a candidate: 0 and *i, or -EINVAL / -ENOENT. */
+static int find_candidate(const struct rib *rib, const struct ip_prefix *p, uint8_t owner,
+			  uint32_t *i)
+{
+	int err = find_node(rib, p, i);
+	if (err == -EINVAL || owner >= RIB_OWNERS)
+		return -EINVAL;
+	return err ? err : node_at(rib, *i)->nh[owner] == RIB_NH_NONE ? -ENOENT : 0;
+}
+
 int rib_delete(struct rib *rib, const struct ip_prefix *p, uint8_t owner, uint32_t *sel_before,
 	       uint32_t *sel_after)
 {
-	int err;
-	uint32_t i = lookup(rib, p, &err);
-	if (err < 0)
+	uint32_t i;
+	int err = find_candidate(rib, p, owner, &i);
+	if (err)
 		return err;
-	if (owner >= RIB_OWNERS)
-		return -EINVAL;
-	if (i == RIB_NODE_NONE || node_at(rib, i)->nh[owner] == RIB_NH_NONE)
-		return -ENOENT;
 	set_sel(sel_before, node_selected_nh(node_at(rib, i)));
 	set_sel(sel_after, drop_candidate(rib, i, owner));
 	return 0;
@@ -496,14 +510,10 @@ int rib_delete(struct rib *rib, const struct ip_prefix *p, uint8_t owner, uint32
 int rib_get(const struct rib *rib, const struct ip_prefix *p, uint8_t owner,
 	    struct rib_candidate *c)
 {
-	int err;
-	uint32_t i = lookup(rib, p, &err);
-	if (err < 0)
+	uint32_t i;
+	int err = find_candidate(rib, p, owner, &i);
+	if (err)
 		return err;
-	if (owner >= RIB_OWNERS)
-		return -EINVAL;
-	if (i == RIB_NODE_NONE || node_at(rib, i)->nh[owner] == RIB_NH_NONE)
-		return -ENOENT;
 	const struct rib_node *n = node_at(rib, i);
 	*c = (struct rib_candidate){.nh = n->nh[owner], .precedence = n->precedence[owner]};
 	return 0;
@@ -518,12 +528,10 @@ static void node_candidates(const struct rib_node *n, struct rib_candidate cands
 int rib_get_all(const struct rib *rib, const struct ip_prefix *p,
 		struct rib_candidate cands[RIB_OWNERS], uint8_t *selected)
 {
-	int err;
-	uint32_t i = lookup(rib, p, &err);
-	if (err < 0)
+	uint32_t i;
+	int err = find_node(rib, p, &i);
+	if (err)
 		return err;
-	if (i == RIB_NODE_NONE)
-		return -ENOENT;
 	const struct rib_node *n = node_at(rib, i);
 	node_candidates(n, cands);
 	*selected = node_selected(n);
@@ -532,12 +540,10 @@ int rib_get_all(const struct rib *rib, const struct ip_prefix *p,
 
 int rib_selected(const struct rib *rib, const struct ip_prefix *p, uint32_t *nh, uint8_t *owner)
 {
-	int err;
-	uint32_t i = lookup(rib, p, &err);
-	if (err < 0)
+	uint32_t i;
+	int err = find_node(rib, p, &i);
+	if (err)
 		return err;
-	if (i == RIB_NODE_NONE)
-		return -ENOENT;
 	const struct rib_node *n = node_at(rib, i);
 	uint8_t o = node_selected(n);
 	*nh = n->nh[o];
